@@ -1,0 +1,334 @@
+"""The action-mask rule set, in plain Python, with the reason behind every allowed or masked option.
+
+This is the readable reference for the masks: the tensor paths in ``tamiyo_tui.policy.masks`` must agree
+with it exactly (a test enumerates the state space). The philosophy follows the reference: mask only what
+is physically impossible, never timing. The op head is *optimistic*: an op is allowed when ANY enabled
+slot allows it; a slot/op mismatch is rejected at execution time instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tamiyo_tui.domain.actions import (
+    HEAD_NAMES,
+    AlphaCurveAction,
+    AlphaSpeedAction,
+    AlphaTargetAction,
+    BlueprintAction,
+    GerminationStyle,
+    LifecycleOp,
+    TempoAction,
+    blueprints_for_topology,
+)
+from tamiyo_tui.domain.alpha import AlphaMode
+from tamiyo_tui.domain.constants import MIN_PRUNE_AGE
+from tamiyo_tui.domain.observation import Observation
+from tamiyo_tui.domain.slots import SlotConfig
+from tamiyo_tui.domain.stages import (
+    ADVANCABLE_STAGES,
+    FOSSILIZABLE_STAGES,
+    PRUNABLE_STAGES,
+    RETARGETABLE_STAGES,
+    SeedStage,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MaskSeedInfo:
+    """The three facts about an occupied slot that the masks read."""
+
+    stage: int
+    seed_age_epochs: int
+    alpha_mode: int = AlphaMode.HOLD
+
+
+@dataclass(frozen=True, slots=True)
+class MaskInputs:
+    """Everything the mask rules read, for one environment."""
+
+    slot_states: Mapping[str, MaskSeedInfo | None]
+    enabled_slots: tuple[str, ...]
+    slot_config: SlotConfig
+    total_seeds: int = 0
+    max_seeds: int = 0
+    topology: str = "cnn"
+    min_prune_age: int = MIN_PRUNE_AGE
+    allow_governor_override: bool = False
+
+    @property
+    def ordered_enabled(self) -> tuple[str, ...]:
+        """Enabled ids in config order; ids the config does not know are ignored."""
+        wanted = set(self.enabled_slots)
+        return tuple(slot_id for slot_id in self.slot_config.slot_ids if slot_id in wanted)
+
+    @classmethod
+    def from_observation(cls, obs: Observation, *, allow_governor_override: bool = False) -> MaskInputs:
+        return cls(
+            slot_states={
+                slot_id: None
+                if report is None
+                else MaskSeedInfo(int(report.stage), report.epochs_total, int(report.alpha_mode))
+                for slot_id, report in obs.slots.items()
+            },
+            enabled_slots=obs.enabled,
+            slot_config=obs.slot_config,
+            total_seeds=obs.total_seeds,
+            max_seeds=obs.max_seeds,
+            topology=obs.topology,
+            min_prune_age=obs.min_prune_age,
+            allow_governor_override=allow_governor_override,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OptionVerdict:
+    """One option of one head: allowed or masked, and why, in words a student can follow."""
+
+    head: str
+    option: str
+    allowed: bool
+    reason: str
+    slots: tuple[str, ...] = ()  # for op options: the enabled slots that enable it
+
+
+@dataclass(frozen=True, slots=True)
+class MaskExplanation:
+    """Verdicts for every option of every head, in canonical head and option order."""
+
+    heads: dict[str, tuple[OptionVerdict, ...]]
+
+    def mask(self, head: str) -> tuple[bool, ...]:
+        return tuple(verdict.allowed for verdict in self.heads[head])
+
+    def masks(self) -> dict[str, tuple[bool, ...]]:
+        return {head: self.mask(head) for head in HEAD_NAMES}
+
+    def verdict(self, head: str, option: str) -> OptionVerdict:
+        for verdict in self.heads[head]:
+            if verdict.option == option:
+                return verdict
+        raise KeyError(f"{head} has no option {option!r}")
+
+
+def _slot_verdicts(inputs: MaskInputs) -> tuple[OptionVerdict, ...]:
+    enabled = set(inputs.ordered_enabled)
+    return tuple(
+        OptionVerdict("slot", slot_id, True, f"{slot_id} is enabled for this policy", (slot_id,))
+        if slot_id in enabled
+        else OptionVerdict("slot", slot_id, False, f"{slot_id} is not in enabled_slots; the policy may not target it")
+        for slot_id in inputs.slot_config.slot_ids
+    )
+
+
+def _blueprint_verdicts(inputs: MaskInputs) -> tuple[OptionVerdict, ...]:
+    topology = "transformer" if inputs.topology == "transformer" else "cnn"
+    registered = blueprints_for_topology(inputs.topology)
+    verdicts = []
+    for blueprint in BlueprintAction:
+        if blueprint == BlueprintAction.NOOP:
+            verdicts.append(
+                OptionVerdict(
+                    "blueprint",
+                    blueprint.name,
+                    False,
+                    "NOOP is always masked: germinating nothing is not an action",
+                )
+            )
+        elif blueprint in registered:
+            verdicts.append(
+                OptionVerdict(
+                    "blueprint",
+                    blueprint.name,
+                    True,
+                    f"{blueprint.name} is registered for the {topology} topology",
+                )
+            )
+        else:
+            verdicts.append(
+                OptionVerdict(
+                    "blueprint",
+                    blueprint.name,
+                    False,
+                    f"{blueprint.name} is not registered for the {topology} topology",
+                )
+            )
+    return tuple(verdicts)
+
+
+def _always_open(head: str, enum: type, why: str) -> tuple[OptionVerdict, ...]:
+    return tuple(OptionVerdict(head, member.name, True, why) for member in enum)
+
+
+def _stage_name(stage: int) -> str:
+    try:
+        return SeedStage(stage).name
+    except ValueError:
+        return f"stage {stage}"
+
+
+def _describe(slots: tuple[str, ...]) -> str:
+    return ", ".join(slots)
+
+
+def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, bool]:
+    """Op verdicts plus (can_germinate, retargetable_hold_exists) for the dependent heads."""
+    ordered = inputs.ordered_enabled
+    states = inputs.slot_states
+    empty = tuple(slot_id for slot_id in ordered if states.get(slot_id) is None)
+    occupied = tuple((slot_id, states[slot_id]) for slot_id in ordered if states.get(slot_id) is not None)
+    seed_limit_reached = inputs.max_seeds > 0 and inputs.total_seeds >= inputs.max_seeds
+    can_germinate = bool(empty) and not seed_limit_reached
+
+    advance = tuple(sid for sid, info in occupied if info.stage in ADVANCABLE_STAGES)
+    fossilize = tuple(sid for sid, info in occupied if info.stage in FOSSILIZABLE_STAGES)
+    prune = tuple(
+        sid
+        for sid, info in occupied
+        if info.stage in PRUNABLE_STAGES
+        and info.seed_age_epochs >= inputs.min_prune_age
+        and (inputs.allow_governor_override or info.alpha_mode == AlphaMode.HOLD)
+    )
+    retarget = tuple(
+        sid for sid, info in occupied if info.stage in RETARGETABLE_STAGES and info.alpha_mode == AlphaMode.HOLD
+    )
+
+    verdicts: dict[LifecycleOp, OptionVerdict] = {}
+    verdicts[LifecycleOp.WAIT] = OptionVerdict("op", "WAIT", True, "WAIT is always allowed", ())
+
+    if not ordered:
+        germ_reason = "no slot is enabled"
+    elif can_germinate:
+        germ_reason = f"empty enabled slot(s): {_describe(empty)}"
+    elif not empty:
+        blocked = ", ".join(f"{sid} is {_stage_name(info.stage)}" for sid, info in occupied)
+        germ_reason = f"no enabled slot is empty ({blocked}; a cooling-down slot is not empty)"
+    else:
+        germ_reason = f"seed cap reached: {inputs.total_seeds} of max_seeds {inputs.max_seeds} seeds in use"
+    verdicts[LifecycleOp.GERMINATE] = OptionVerdict(
+        "op", "GERMINATE", can_germinate, germ_reason, empty if can_germinate else ()
+    )
+
+    def occupied_summary(describe_slot) -> str:
+        if not occupied:
+            return "no enabled slot holds a seed"
+        return "; ".join(describe_slot(sid, info) for sid, info in occupied)
+
+    verdicts[LifecycleOp.SET_ALPHA_TARGET] = (
+        OptionVerdict(
+            "op",
+            "SET_ALPHA_TARGET",
+            True,
+            f"seed in BLENDING/HOLDING with alpha mode HOLD: {_describe(retarget)}",
+            retarget,
+        )
+        if retarget
+        else OptionVerdict(
+            "op",
+            "SET_ALPHA_TARGET",
+            False,
+            "needs a seed in BLENDING or HOLDING whose alpha mode is HOLD: "
+            + occupied_summary(
+                lambda sid, info: (
+                    f"{sid} is {_stage_name(info.stage)}"
+                    + (
+                        f" with alpha mode {AlphaMode(info.alpha_mode).name}"
+                        if info.stage in RETARGETABLE_STAGES
+                        else ""
+                    )
+                )
+            ),
+        )
+    )
+
+    def prune_blocker(sid: str, info: MaskSeedInfo) -> str:
+        if info.stage not in PRUNABLE_STAGES:
+            return f"{sid} is {_stage_name(info.stage)}, which cannot be pruned"
+        if info.seed_age_epochs < inputs.min_prune_age:
+            return f"{sid} is {info.seed_age_epochs} epoch(s) old, below min_prune_age {inputs.min_prune_age}"
+        return f"{sid} alpha mode is {AlphaMode(info.alpha_mode).name}, not HOLD (a ramp is in progress)"
+
+    override_note = " (governor override: alpha mode not required to be HOLD)" if inputs.allow_governor_override else ""
+    verdicts[LifecycleOp.PRUNE] = (
+        OptionVerdict(
+            "op",
+            "PRUNE",
+            True,
+            f"prunable seed, age ≥ {inputs.min_prune_age}, alpha mode HOLD: {_describe(prune)}{override_note}",
+            prune,
+        )
+        if prune
+        else OptionVerdict(
+            "op",
+            "PRUNE",
+            False,
+            "needs a GERMINATED/TRAINING/BLENDING/HOLDING seed old enough and in alpha mode HOLD: "
+            + occupied_summary(prune_blocker),
+        )
+    )
+    verdicts[LifecycleOp.FOSSILIZE] = (
+        OptionVerdict("op", "FOSSILIZE", True, f"seed in HOLDING: {_describe(fossilize)}", fossilize)
+        if fossilize
+        else OptionVerdict(
+            "op",
+            "FOSSILIZE",
+            False,
+            "only a HOLDING seed can be fossilized: "
+            + occupied_summary(lambda sid, info: f"{sid} is {_stage_name(info.stage)}"),
+        )
+    )
+    verdicts[LifecycleOp.ADVANCE] = (
+        OptionVerdict("op", "ADVANCE", True, f"seed in GERMINATED/TRAINING/BLENDING: {_describe(advance)}", advance)
+        if advance
+        else OptionVerdict(
+            "op",
+            "ADVANCE",
+            False,
+            "needs a seed in GERMINATED, TRAINING or BLENDING: "
+            + occupied_summary(lambda sid, info: f"{sid} is {_stage_name(info.stage)}"),
+        )
+    )
+    return tuple(verdicts[op] for op in LifecycleOp), can_germinate, bool(retarget)
+
+
+def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[OptionVerdict, ...]:
+    if open_:
+        return tuple(
+            OptionVerdict(head, m.name, True, "a GERMINATE or SET_ALPHA_TARGET is possible, so every option is open")
+            for m in enum
+        )
+    return tuple(
+        OptionVerdict(
+            head,
+            m.name,
+            m.name == keep,
+            f"{keep} is kept open so the head stays well defined (no GERMINATE or SET_ALPHA_TARGET is possible)"
+            if m.name == keep
+            else "only used by GERMINATE or SET_ALPHA_TARGET, and neither is possible now",
+        )
+        for m in enum
+    )
+
+
+def explain_masks(inputs: MaskInputs) -> MaskExplanation:
+    """Every head's verdicts with reasons. ``masks()`` of the result is the mask itself."""
+    op_verdicts, can_germinate, retargetable = _op_verdicts(inputs)
+    open_ = can_germinate or retargetable
+    return MaskExplanation(
+        heads={
+            "slot": _slot_verdicts(inputs),
+            "blueprint": _blueprint_verdicts(inputs),
+            "style": _fallback_verdicts("style", GerminationStyle, GerminationStyle.SIGMOID_ADD.name, open_),
+            "tempo": _always_open("tempo", TempoAction, "tempo is never masked"),
+            "alpha_target": _fallback_verdicts("alpha_target", AlphaTargetAction, AlphaTargetAction.FULL.name, open_),
+            "alpha_speed": _always_open("alpha_speed", AlphaSpeedAction, "alpha speed is never masked"),
+            "alpha_curve": _always_open("alpha_curve", AlphaCurveAction, "alpha curve is never masked"),
+            "op": op_verdicts,
+        }
+    )
+
+
+def compute_masks(inputs: MaskInputs) -> dict[str, tuple[bool, ...]]:
+    """Plain-bool masks per head (the rule set without the words)."""
+    return explain_masks(inputs).masks()
