@@ -8,6 +8,7 @@ slot allows it; a slot/op mismatch is rejected at execution time instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import (
     ADVANCABLE_STAGES,
+    FAILURE_STAGES,
     FOSSILIZABLE_STAGES,
     PRUNABLE_STAGES,
     RETARGETABLE_STAGES,
@@ -123,8 +125,13 @@ def _slot_verdicts(inputs: MaskInputs) -> tuple[OptionVerdict, ...]:
 
 
 def _blueprint_verdicts(inputs: MaskInputs) -> tuple[OptionVerdict, ...]:
-    topology = "transformer" if inputs.topology == "transformer" else "cnn"
-    registered = blueprints_for_topology(inputs.topology)
+    return _blueprint_verdicts_for("transformer" if inputs.topology == "transformer" else "cnn")
+
+
+# Verdicts are frozen, so the ones that depend only on the topology or the head are built once and shared.
+@functools.cache
+def _blueprint_verdicts_for(topology: str) -> tuple[OptionVerdict, ...]:
+    registered = blueprints_for_topology(topology)
     verdicts = []
     for blueprint in BlueprintAction:
         if blueprint == BlueprintAction.NOOP:
@@ -157,6 +164,7 @@ def _blueprint_verdicts(inputs: MaskInputs) -> tuple[OptionVerdict, ...]:
     return tuple(verdicts)
 
 
+@functools.cache
 def _always_open(head: str, enum: type, why: str) -> tuple[OptionVerdict, ...]:
     return tuple(OptionVerdict(head, member.name, True, why) for member in enum)
 
@@ -166,6 +174,13 @@ def _stage_name(stage: int) -> str:
         return SeedStage(stage).name
     except ValueError:
         return f"stage {stage}"
+
+
+def _mode_name(mode: int) -> str:
+    try:
+        return AlphaMode(mode).name
+    except ValueError:
+        return f"mode {mode}"
 
 
 def _describe(slots: tuple[str, ...]) -> str:
@@ -203,7 +218,9 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
         germ_reason = f"empty enabled slot(s): {_describe(empty)}"
     elif not empty:
         blocked = ", ".join(f"{sid} is {_stage_name(info.stage)}" for sid, info in occupied)
-        germ_reason = f"no enabled slot is empty ({blocked}; a cooling-down slot is not empty)"
+        cooling = any(info.stage in FAILURE_STAGES for _, info in occupied)
+        note = "; a cooling-down slot is not empty" if cooling else ""
+        germ_reason = f"no enabled slot is empty ({blocked}{note})"
     else:
         germ_reason = f"seed cap reached: {inputs.total_seeds} of max_seeds {inputs.max_seeds} seeds in use"
     verdicts[LifecycleOp.GERMINATE] = OptionVerdict(
@@ -232,11 +249,7 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
             + occupied_summary(
                 lambda sid, info: (
                     f"{sid} is {_stage_name(info.stage)}"
-                    + (
-                        f" with alpha mode {AlphaMode(info.alpha_mode).name}"
-                        if info.stage in RETARGETABLE_STAGES
-                        else ""
-                    )
+                    + (f" with alpha mode {_mode_name(info.alpha_mode)}" if info.stage in RETARGETABLE_STAGES else "")
                 )
             ),
         )
@@ -247,7 +260,7 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
             return f"{sid} is {_stage_name(info.stage)}, which cannot be pruned"
         if info.seed_age_epochs < inputs.min_prune_age:
             return f"{sid} is {info.seed_age_epochs} epoch(s) old, below min_prune_age {inputs.min_prune_age}"
-        return f"{sid} alpha mode is {AlphaMode(info.alpha_mode).name}, not HOLD (a ramp is in progress)"
+        return f"{sid} alpha mode is {_mode_name(info.alpha_mode)}, not HOLD (a ramp is in progress)"
 
     override_note = " (governor override: alpha mode not required to be HOLD)" if inputs.allow_governor_override else ""
     verdicts[LifecycleOp.PRUNE] = (
@@ -255,7 +268,9 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
             "op",
             "PRUNE",
             True,
-            f"prunable seed, age ≥ {inputs.min_prune_age}, alpha mode HOLD: {_describe(prune)}{override_note}",
+            f"prunable seed, age ≥ {inputs.min_prune_age}"
+            + (override_note if inputs.allow_governor_override else ", alpha mode HOLD")
+            + f": {_describe(prune)}",
             prune,
         )
         if prune
@@ -292,6 +307,7 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
     return tuple(verdicts[op] for op in LifecycleOp), can_germinate, bool(retarget)
 
 
+@functools.cache
 def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[OptionVerdict, ...]:
     if open_:
         return tuple(
