@@ -21,9 +21,10 @@ from tamiyo_tui.domain.actions import TEMPO_TO_EPOCHS, FactoredAction, Lifecycle
 from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.stages import SeedStage
+from tamiyo_tui.sim.errors import ScenarioError
 from tamiyo_tui.sim.governor import PANIC_REASONS, SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
-from tamiyo_tui.sim.scenario import GovernorEvent, Scenario, SlotEvent
+from tamiyo_tui.sim.scenario import GovernorEvent, Scenario, SlotEvent, SourcePos
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
     PRUNE_BY_POLICY,
@@ -190,7 +191,7 @@ class Simulator:
     def _check_events(self) -> None:
         for event in self.scenario.events:
             if isinstance(event, SlotEvent) and event.slot_id not in self._slot_by_id:
-                raise ValueError(f"{event.source}: slot event names unknown slot {event.slot_id!r}")
+                raise _scenario_error(event.source, "events", f"slot event names unknown slot {event.slot_id!r}")
 
     def _place_initial_seeds(self) -> None:
         unknown = sorted(set(self.scenario.initial) - set(self._slot_by_id))
@@ -203,7 +204,7 @@ class Simulator:
                 continue
             problems = initial_slot_problems(initial)
             if problems:
-                raise ValueError(f"{initial.source}: initial.{slot.slot_id}: " + "; ".join(problems))
+                raise _scenario_error(initial.source, f"initial.{slot.slot_id}", "; ".join(problems))
             seed = seed_from_initial(
                 slot.slot_id,
                 initial,
@@ -232,7 +233,7 @@ class Simulator:
                     assert slot.state is not None
                     created.append(slot.state)
             except ValueError as error:
-                raise ValueError(f"{event.source}: slot event at epoch {event.at}: {error}") from error
+                raise _scenario_error(event.source, "events", f"slot event at epoch {event.at}: {error}") from None
         return created
 
     def _present_seeds(self) -> list[SeedState]:
@@ -396,3 +397,8 @@ def _set_baselines(seeds: list[SeedState], accuracy: float) -> None:
         if seed.epochs_total > 0:
             seed.initial_val_accuracy = seed.current_val_accuracy = accuracy
             seed.best_val_accuracy = seed.accuracy_at_stage_start = accuracy
+
+
+def _scenario_error(source: SourcePos, field: str, message: str) -> ScenarioError:
+    """Some problems only show once the lifecycle runs; report them at the scenario entry that caused them."""
+    return ScenarioError(source.file, source.line, source.col, field, message)
