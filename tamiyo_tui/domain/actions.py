@@ -298,6 +298,12 @@ class FactoredAction:
     def to_head_indices(self) -> dict[str, int]:
         return dict(zip(HEAD_NAMES, self.to_indices(), strict=True))
 
+    def option_names(self, slot_config: SlotConfig) -> dict[str, str]:
+        """Head -> option name (slot ids for the slot head): the vocabulary of scenarios and records."""
+        slot_ids = slot_config.slot_ids
+        slot = slot_ids[self.slot_idx] if 0 <= self.slot_idx < len(slot_ids) else f"#{self.slot_idx}"
+        return {"slot": slot, **{head: getattr(self, head).name for head in HEAD_NAMES[1:]}}
+
     @property
     def is_germinate(self) -> bool:
         return self.op == LifecycleOp.GERMINATE

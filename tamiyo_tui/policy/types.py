@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -31,16 +31,17 @@ class PolicyBatch:
 class HeadOutputs:
     """Per-head tensors an inspector shows: raw and masked logits, probabilities, normalized entropy."""
 
-    raw_logits: dict[str, torch.Tensor]  # head -> [B, A]
-    masked_logits: dict[str, torch.Tensor]
-    probs: dict[str, torch.Tensor]
-    entropy: dict[str, torch.Tensor]  # head -> [B], normalized to [0, 1]
+    # Mappings, not dicts: the fast path hands out read-only views that slice one packed tensor on access.
+    raw_logits: Mapping[str, torch.Tensor]  # head -> [B, A]
+    masked_logits: Mapping[str, torch.Tensor]
+    probs: Mapping[str, torch.Tensor]
+    entropy: Mapping[str, torch.Tensor]  # head -> [B], normalized to [0, 1]
 
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
-    action: dict[str, torch.Tensor]  # head -> [B] long
-    log_prob: dict[str, torch.Tensor]  # head -> [B]
+    action: Mapping[str, torch.Tensor]  # head -> [B] long
+    log_prob: Mapping[str, torch.Tensor]  # head -> [B]
     value: torch.Tensor  # [B]
     hidden: Hidden | None
     op_logits: torch.Tensor | None = None  # masked op logits [B, num_ops]

@@ -260,7 +260,7 @@ def test_governor_override_allows_prune_during_a_ramp() -> None:
     state = inputs({"r0c0": seed(SeedStage.BLENDING, mode=UP)}, enabled=("r0c0",), allow_governor_override=True)
     verdict = op(explain_masks(state), LifecycleOp.PRUNE)
     assert (verdict.allowed, verdict.slots) == (True, ("r0c0",))
-    assert verdict.reason.endswith("(governor override: alpha mode not required to be HOLD)")
+    assert verdict.reason == "prunable seed, age ≥ 1 (governor override: alpha mode not required to be HOLD): r0c0"
 
 
 def test_governor_override_does_not_lift_the_age_or_stage_requirement() -> None:
