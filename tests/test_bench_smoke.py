@@ -1,0 +1,164 @@
+"""The benchmark scripts run, print what they promise, and the device check's verdict can fail.
+
+The scripts run as the user runs them (a subprocess from the repository root). Timings are never
+asserted: on a shared test machine they mean nothing; only the shape of the output is checked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+
+from tamiyo_tui.domain.actions import HEAD_NAMES, LifecycleOp
+from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
+from tamiyo_tui.policy.types import ActionResult, HeadOutputs
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = REPO_ROOT / "bench"
+SCRIPT_TIMEOUT_S = 120
+
+TABLE_HEADERS = ("case", "batch", "fast median", "fast min–max", "reference median", "reference min–max", "speed-up")
+CASES = ("batch masks", "batch features", "full decision", "network forward", "network get_action")
+TARGET_NAMES = (
+    "batch masks, 1024 envs",
+    "batch features, 1024 envs",
+    "full decision, batch 1, fast median",
+)
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT_S,
+        check=False,
+    )
+
+
+def test_quick_policy_bench_prints_every_case_and_target(tmp_path: Path) -> None:
+    json_path = tmp_path / "bench.json"
+    completed = run_script("bench/policy_bench.py", "--quick", "--json", str(json_path))
+
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    assert "1 CPU thread (torch.set_num_threads(1))" in out
+    for header in TABLE_HEADERS:
+        assert header in out
+    for case in CASES:
+        assert case in out
+    for name in TARGET_NAMES:
+        assert any(line.strip().startswith(("PASS", "MISS")) and name in line for line in out.splitlines()), name
+
+    report = json.loads(json_path.read_text())
+    assert report["threads"] == 1
+    assert [(row["case"], row["batch"]) for row in report["rows"]] == [
+        *(("batch masks", size) for size in (1, 16, 128, 1024)),
+        *(("batch features", size) for size in (1, 16, 128, 1024)),
+        ("full decision", 1),
+        ("network forward", 1),
+        ("network forward", 256),
+        ("network get_action", 1),
+    ]
+    assert [target["name"] for target in report["targets"]][:3] == list(TARGET_NAMES)
+    assert all(row["fast"]["repeats"] == 3 for row in report["rows"])
+
+
+def test_device_check_skips_or_passes_on_the_default_device() -> None:
+    completed = run_script("bench/device_check.py")
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    if torch.cuda.is_available():
+        assert "PASS: CPU and cuda agree within 0.0001" in completed.stdout
+    else:
+        assert completed.stdout.strip() == "CUDA not available: device check skipped"
+
+
+@pytest.fixture
+def device_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """bench/device_check.py imported in-process (it finds its sibling ``common`` through sys.path).
+
+    Torch runs on one thread meanwhile, as the scripts do (on a busy two-core machine a second thread
+    only adds contention); the test process gets its own setting back afterwards.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    monkeypatch.syspath_prepend(str(BENCH_DIR))
+    yield importlib.import_module("device_check")
+    for name in ("device_check", "common"):
+        sys.modules.pop(name, None)
+    torch.set_num_threads(threads)
+
+
+def test_device_check_dry_run_against_the_cpu_prints_both_tables(
+    device_check: ModuleType, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In-process rather than a third subprocess (importing torch again costs more than the run), and with
+    # few latency samples: only the output's shape is checked here.
+    monkeypatch.setattr(device_check, "DECISION_REPEATS", 5)
+    monkeypatch.setattr(device_check, "ENV_BATCH_REPEATS", 2)
+    assert device_check.main(["--device", "cpu"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"torch {torch.__version__}; device cpu" in out
+    for head in HEAD_NAMES:
+        assert f"{head} raw logits" in out
+    for row in ("full decision, batch 1", "batch masks, 1024 envs", "batch features, 1024 envs"):
+        assert row in out
+    assert "masks: 0 differing entries; deterministic actions: 0 disagreements, 0 near-ties in 2048 head choices" in out
+    assert "PASS: CPU and cpu agree within 0.0001" in out
+
+
+def test_agreement_fails_when_one_head_differs_beyond_the_tolerance(device_check: ModuleType) -> None:
+    torch.manual_seed(0)
+    cpu = LSTMPolicyBundle()
+    other = LSTMPolicyBundle()
+    other.load_state_dict(cpu.state_dict())
+    with torch.no_grad():
+        other.network.policy_head("op")[2].bias.add_(1e-3)
+
+    agreement = device_check.check_agreement(device_check.observation_pool(), cpu, other)
+
+    assert not agreement.passed
+    assert agreement.logits["op"] == pytest.approx(1e-3, abs=1e-6)
+    assert agreement.module_logits["op"] == pytest.approx(1e-3, abs=1e-6)
+    assert all(agreement.logits[name] == 0.0 for name in HEAD_NAMES if name != "op")
+    assert (agreement.value, agreement.hidden, agreement.features, agreement.mask_mismatches) == (0.0, 0.0, 0.0, 0)
+
+
+def _two_row_result(op_actions: list[int], op_logits: list[list[float]]) -> ActionResult:
+    """Two rows; every head picks option 0 of [0, 0] except op, whose choices and logits are given."""
+    actions = {name: torch.zeros(2, dtype=torch.long) for name in HEAD_NAMES}
+    actions["op"] = torch.tensor(op_actions)
+    logits = {name: torch.zeros(2, 2) for name in HEAD_NAMES}
+    logits["op"] = torch.tensor(op_logits)
+    zeros = {name: torch.zeros(2) for name in HEAD_NAMES}
+    heads = HeadOutputs(raw_logits=logits, masked_logits=logits, probs=logits, entropy=zeros)
+    return ActionResult(action=actions, log_prob=zeros, value=torch.zeros(2), hidden=None, heads=heads)
+
+
+def test_a_flipped_argmax_is_a_near_tie_only_when_the_cpu_logits_are_within_the_tolerance(
+    device_check: ModuleType,
+) -> None:
+    wait, germinate, prune = int(LifecycleOp.WAIT), int(LifecycleOp.GERMINATE), int(LifecycleOp.PRUNE)
+    op_logits = [[0.0] * len(LifecycleOp) for _ in range(2)]
+    op_logits[0][wait], op_logits[0][germinate] = 1.0, 1.0 - 5e-5  # 5e-5 apart: a near-tie
+    op_logits[1][wait], op_logits[1][prune] = 1.0, 0.5  # 0.5 apart: a real disagreement
+    cpu = _two_row_result([wait, wait], op_logits)
+    other = _two_row_result([germinate, prune], op_logits)
+    other.action["style"][0] = 1  # follows from the op tie in row 0, so it is not counted on its own
+
+    agreement = device_check.Agreement()
+    device_check._compare_actions(cpu, other, agreement)
+
+    assert (agreement.actions_compared, agreement.near_ties, agreement.action_mismatches) == (16, 1, 1)
+    assert not agreement.passed
