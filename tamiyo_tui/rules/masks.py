@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tamiyo_tui.domain.actions import (
     HEAD_NAMES,
@@ -100,12 +100,18 @@ class MaskExplanation:
     """Verdicts for every option of every head, in canonical head and option order."""
 
     heads: dict[str, tuple[OptionVerdict, ...]]
+    # Derived from ``heads`` once: the inspector reads the masks several times per decision.
+    _masks: dict[str, tuple[bool, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        masks = {head: tuple([verdict.allowed for verdict in self.heads[head]]) for head in HEAD_NAMES}
+        object.__setattr__(self, "_masks", masks)
 
     def mask(self, head: str) -> tuple[bool, ...]:
-        return tuple(verdict.allowed for verdict in self.heads[head])
+        return self._masks[head]
 
     def masks(self) -> dict[str, tuple[bool, ...]]:
-        return {head: self.mask(head) for head in HEAD_NAMES}
+        return dict(self._masks)
 
     def verdict(self, head: str, option: str) -> OptionVerdict:
         for verdict in self.heads[head]:

@@ -71,7 +71,8 @@ class Governor:
             and abs(val_loss - self.random_guess) < LOBOTOMY_TOLERANCE * self.random_guess
         ):
             return PANIC_LOBOTOMY
-        spread = statistics.pstdev(self.history)
+        # statistics.pstdev works in exact fractions: ~100x slower, and float precision is plenty here.
+        spread = math.sqrt(math.fsum((loss - mean) ** 2 for loss in self.history) / len(self.history))
         anomaly = (
             val_loss > GOVERNOR_ABSOLUTE_THRESHOLD
             and val_loss > mean + GOVERNOR_SENSITIVITY * spread
