@@ -1,15 +1,30 @@
-"""Build the PolicyBatch that every bundle decides from: features and masks made once, on one device."""
+"""Build the PolicyBatch that every bundle decides from: features and masks made once, on one device.
+
+Two routes give identical tensors (the agreement and equality tests hold them to it):
+
+- a few envs (the inspector decides one at a time): the plain-Python reference features and the pure mask
+  rules, then ONE tensor each. At this size the fixed cost of the vectorized paths' few dozen small tensor
+  ops dominates, and the pure rules are already computed for the "why" panel anyway.
+- many envs: the vectorized ``batch_features`` and ``compute_batch_masks``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
+from tamiyo_tui.domain.actions import HEAD_NAMES, get_action_head_sizes
 from tamiyo_tui.domain.observation import Observation
-from tamiyo_tui.policy.features import batch_features
+from tamiyo_tui.policy.features import batch_features, observation_features
 from tamiyo_tui.policy.masks import masks_from_observations
 from tamiyo_tui.policy.types import PolicyBatch
+from tamiyo_tui.rules.masks import MaskInputs, compute_masks
+
+# Below this many envs the per-env route is faster (measured in bench/policy_bench.py's "full decision").
+SMALL_BATCH = 8
+
+MaskRow = Mapping[str, Sequence[bool]]
 
 
 def build_policy_batch(
@@ -17,9 +32,36 @@ def build_policy_batch(
     device: torch.device | str = "cpu",
     *,
     allow_governor_override: bool = False,
+    mask_rows: Sequence[MaskRow] | None = None,
 ) -> PolicyBatch:
+    """Features [B, D] and masks (head → [B, A] bool) for ``observations`` on ``device``.
+
+    ``mask_rows`` may pass masks the caller already evaluated with the pure rules (one mapping head →
+    bools per observation), so they are not computed twice.
+    """
+    observations = tuple(observations)
+    if len(observations) >= SMALL_BATCH:
+        return PolicyBatch(
+            observations=observations,
+            features=batch_features(observations, device=device),
+            masks=masks_from_observations(observations, device=device, allow_governor_override=allow_governor_override),
+        )
+    if mask_rows is None:
+        mask_rows = [
+            compute_masks(MaskInputs.from_observation(obs, allow_governor_override=allow_governor_override))
+            for obs in observations
+        ]
     return PolicyBatch(
-        observations=tuple(observations),
-        features=batch_features(observations, device=device),
-        masks=masks_from_observations(observations, device=device, allow_governor_override=allow_governor_override),
+        observations=observations,
+        features=torch.tensor([observation_features(obs) for obs in observations], dtype=torch.float32).to(device),
+        masks=_masks_from_rows(mask_rows, observations[0], device),
     )
+
+
+def _masks_from_rows(
+    rows: Sequence[MaskRow], first: Observation, device: torch.device | str
+) -> dict[str, torch.Tensor]:
+    sizes = get_action_head_sizes(first.slot_config)
+    flat = [allowed for row in rows for head in HEAD_NAMES for allowed in row[head]]
+    packed = torch.tensor(flat, dtype=torch.bool).view(len(rows), -1).to(device)
+    return dict(zip(HEAD_NAMES, packed.split([sizes[head] for head in HEAD_NAMES], dim=1), strict=True))
