@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from tamiyo_tui.domain.slots import SlotConfig
+from tamiyo_tui.errors import InputError
 from tamiyo_tui.policy.devices import resolve_device
 from tamiyo_tui.policy.lstm_bundle import LSTM_POLICY_NAME, LSTMPolicyBundle
 
@@ -35,7 +36,7 @@ Primitive = str | int | float | bool | None
 _LSTM_LAYER_KEY = re.compile(r"^lstm\.weight_ih_l(\d+)$")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be used; the message names the file and what is wrong with it."""
 
 

@@ -1,0 +1,3 @@
+from tamiyo_tui.cli import main
+
+raise SystemExit(main())

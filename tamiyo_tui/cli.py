@@ -1,0 +1,182 @@
+"""Command line: ``tamiyo-tui SCENARIO``, ``run``, ``check``, ``review``, ``train-bc``, ``agree``.
+
+This module imports neither torch nor Textual at import time, so ``--help`` and ``--version`` answer
+instantly; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tamiyo_tui import __version__
+from tamiyo_tui.errors import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+COMMANDS = ("run", "check", "review", "train-bc", "agree")
+
+DESCRIPTION = """\
+Inspect Tamiyo, the seed-lifecycle policy, decision by decision.
+
+commands:
+  tamiyo-tui SCENARIO.yaml [options]      open the interactive inspector (the main job)
+  tamiyo-tui run SCENARIO.yaml [options]  run headless, stream decision records, print a summary
+  tamiyo-tui check SCENARIO.yaml [...]    run each scenario's `expect` checks (exit 1 on a failure)
+  tamiyo-tui review DECISIONS.jsonl       open a recorded run read-only
+  tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
+  tamiyo-tui agree POLICY_A POLICY_B SCENARIO.yaml [...]
+                                          how often two policies choose the same option, head by head
+
+Run `tamiyo-tui COMMAND --help` for a command's options."""
+
+EPILOG = """\
+exit codes: 0 ok, 1 a check failed, 2 bad input (the message names file, line and field).
+examples:
+  tamiyo-tui scenarios/01-first-seed.yaml
+  tamiyo-tui scenarios/02-prune-needs-hold.yaml --policy lstm --deterministic
+  tamiyo-tui run scenarios/01-first-seed.yaml --out decisions.jsonl"""
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy",
+        metavar="NAME|PATH",
+        help="built-in 'heuristic' or 'lstm', a policy file (policies/*.yaml) or a checkpoint (*.pt); "
+        "default: the scenario's `policy` key",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help="auto (cuda when present, else cpu), cpu, cuda or cuda:N (default: auto)",
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="sampling seed (default: the scenario's `seed`)")
+    parser.add_argument(
+        "--deterministic", action="store_true", help="take each head's most likely option instead of sampling"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tamiyo-tui",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tamiyo-tui {__version__}")
+    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario to inspect")
+    _add_policy_options(parser)
+    return parser
+
+
+def build_command_parser(command: str) -> argparse.ArgumentParser:
+    if command == "run":
+        parser = argparse.ArgumentParser(
+            prog="tamiyo-tui run", description="Run a scenario headless and print a summary table."
+        )
+        parser.add_argument("scenario", metavar="SCENARIO.yaml")
+        _add_policy_options(parser)
+        parser.add_argument("--steps", type=int, metavar="N", help="stop after N decisions (default: whole episode)")
+        parser.add_argument("--out", metavar="FILE.jsonl", help="stream decision records to this JSONL file")
+        return parser
+    if command == "check":
+        parser = argparse.ArgumentParser(
+            prog="tamiyo-tui check",
+            description="Run each scenario's `expect` block headless; one line per failed expectation.",
+        )
+        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+        parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
+        return parser
+    if command == "train-bc":
+        parser = argparse.ArgumentParser(
+            prog="tamiyo-tui train-bc",
+            description="Roll out the heuristic on the lesson scenarios and train the LSTM policy to imitate it "
+            "(behaviour cloning); writes a checkpoint with its training config and data hash.",
+        )
+        parser.add_argument(
+            "scenarios", nargs="*", metavar="SCENARIO.yaml", help="scenarios to roll out (default: scenarios/*.yaml)"
+        )
+        parser.add_argument("--out", default="policies/lstm-bc.pt", metavar="FILE.pt", help="default: %(default)s")
+        parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the trainer's, 20)")
+        parser.add_argument("--seed", type=int, default=0, metavar="N", help="initialization and shuffling seed")
+        parser.add_argument(
+            "--quick", action="store_true", help="a seconds-long smoke run: 2 scenarios, 3 seeds, 2 epochs"
+        )
+        return parser
+    if command == "agree":
+        parser = argparse.ArgumentParser(
+            prog="tamiyo-tui agree",
+            description="Run the scenarios with POLICY_A acting and POLICY_B deciding in shadow; print how often "
+            "they choose the same option per head, and the states where they differ.",
+        )
+        parser.add_argument("policy_a", metavar="POLICY_A", help="the acting policy (name, policy file or checkpoint)")
+        parser.add_argument("policy_b", metavar="POLICY_B", help="the policy deciding in shadow")
+        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+        parser.add_argument(
+            "--seeds",
+            metavar="RANGE",
+            help="variation seeds, e.g. 1000-1019 or 3,7 (default: each scenario as written)",
+        )
+        parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
+        parser.add_argument("--show", type=int, default=15, metavar="N", help="differing states to list (default: 15)")
+        parser.add_argument("--markdown", metavar="FILE.md", help="also write the report as Markdown to this file")
+        return parser
+    parser = argparse.ArgumentParser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
+    parser.add_argument("records", metavar="DECISIONS.jsonl")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in COMMANDS:
+            command = args_list[0]
+            args = build_command_parser(command).parse_args(args_list[1:])
+        else:
+            command = "tui"
+            args = build_parser().parse_args(args_list)
+        return _dispatch(command, args)
+    except UsageError as err:
+        print(f"tamiyo-tui: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tamiyo-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(command: str, args: argparse.Namespace) -> int:
+    try:
+        if command == "run":
+            from tamiyo_tui.session.headless import run_command
+
+            return run_command(args)
+        if command == "check":
+            from tamiyo_tui.session.headless import check_command
+
+            return check_command(args)
+        if command == "train-bc":
+            from tamiyo_tui.training.bc import train_bc_command
+
+            return train_bc_command(args)
+        if command == "agree":
+            from tamiyo_tui.training.agreement import agree_command
+
+            return agree_command(args)
+        if command == "review":
+            from tamiyo_tui.tui.launch import review_command
+
+            return review_command(args)
+        from tamiyo_tui.tui.launch import inspect_command
+
+        return inspect_command(args)
+    except InputError as err:
+        raise UsageError(str(err)) from None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

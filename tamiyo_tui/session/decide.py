@@ -1,0 +1,147 @@
+"""Run every loaded bundle on one observation and bring what an inspector shows to the host.
+
+The runner owns the bundles' per-episode state (the LSTM hidden state, the heuristic's counters) so the
+session can checkpoint and restore it; ``decide`` never changes that state, ``commit`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
+from tamiyo_tui.domain.observation import Observation
+from tamiyo_tui.policy.batch import build_policy_batch
+from tamiyo_tui.policy.host_transfer import to_host
+from tamiyo_tui.policy.protocol import PolicyBundle
+from tamiyo_tui.policy.types import Hidden
+
+
+@dataclass(frozen=True, slots=True)
+class HeadNumbers:
+    raw_logits: tuple[float, ...]
+    masked_logits: tuple[float, ...]
+    probs: tuple[float, ...]
+    entropy: float  # normalized to [0, 1]
+    log_prob: float
+
+
+@dataclass(frozen=True, slots=True)
+class BundleDecision:
+    """One bundle's choice on one state, as host-side numbers."""
+
+    bundle: str
+    action: FactoredAction
+    chosen: dict[str, str]  # head -> option name
+    heads: dict[str, HeadNumbers]
+    value: float | None  # None: the bundle has no value function
+    hidden_norm: float | None
+    reason: str | None
+    next_state: Any  # the bundle's state once this decision is committed
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerState:
+    """Per-episode policy state, by bundle name (an LSTM hidden tuple, a heuristic state dict)."""
+
+    states: dict[str, Any]
+
+
+class PolicyRunner:
+    def __init__(self, bundles: Mapping[str, PolicyBundle], device: torch.device | str = "cpu") -> None:
+        if not bundles:
+            raise ValueError("PolicyRunner needs at least one bundle")
+        self.bundles = dict(bundles)
+        self.device = torch.device(device)
+        self._generator = torch.Generator(device=self.device)
+        self._states: dict[str, Any] = {name: self._initial_state(bundle) for name, bundle in self.bundles.items()}
+
+    @property
+    def bundle_names(self) -> tuple[str, ...]:
+        return tuple(self.bundles)
+
+    def decide(
+        self,
+        observation: Observation,
+        *,
+        governor_override: bool,
+        deterministic: bool,
+        sample_seed: int,
+        bundles: tuple[str, ...] | None = None,
+        masks: Mapping[str, tuple[bool, ...]] | None = None,
+    ) -> dict[str, BundleDecision]:
+        """Decisions of ``bundles`` (default: all) on ``observation``; their state is left unchanged.
+
+        ``masks`` are the pure rules' masks when the caller already has them (the session does).
+        """
+        batch = build_policy_batch(
+            [observation],
+            self.device,
+            allow_governor_override=governor_override,
+            mask_rows=None if masks is None else [masks],
+        )
+        decisions = {}
+        for name in bundles or self.bundle_names:
+            bundle = self.bundles[name]
+            self._generator.manual_seed(sample_seed)
+            if bundle.is_recurrent:
+                result = bundle.get_action(batch, self._states[name], deterministic, generator=self._generator)
+                next_state = result.hidden
+            else:
+                # Rule-based bundles keep their counters inside; decide, capture, then put them back.
+                bundle.load_state_dict(self._states[name])
+                result = bundle.get_action(batch, None, deterministic, generator=self._generator)
+                next_state = bundle.state_dict()
+                bundle.load_state_dict(self._states[name])
+            decisions[name] = self._to_decision(name, result, observation, next_state)
+        return decisions
+
+    def commit(self, decisions: Mapping[str, BundleDecision]) -> None:
+        for name, decision in decisions.items():
+            self._states[name] = decision.next_state
+
+    def get_state(self) -> RunnerState:
+        return RunnerState(dict(self._states))
+
+    def set_state(self, state: RunnerState) -> None:
+        self._states = dict(state.states)
+
+    def reset(self) -> None:
+        self._states = {name: self._initial_state(bundle) for name, bundle in self.bundles.items()}
+
+    def _initial_state(self, bundle: PolicyBundle) -> Hidden | dict[str, Any] | None:
+        if bundle.is_recurrent:
+            return bundle.initial_hidden(1)
+        reset = getattr(bundle, "reset", None)
+        if reset is not None:
+            reset()
+        return bundle.state_dict()
+
+    def _to_decision(self, name: str, result: Any, observation: Observation, next_state: Any) -> BundleDecision:
+        host = to_host(result)
+        indices = {head: host.heads[head].actions[0] for head in HEAD_NAMES}
+        action = FactoredAction.from_head_indices(indices)
+        heads = {}
+        for head in HEAD_NAMES:
+            numbers = host.heads[head]
+            heads[head] = HeadNumbers(
+                raw_logits=tuple(numbers.raw_logits[0]),
+                masked_logits=tuple(numbers.masked_logits[0]),
+                probs=tuple(numbers.probs[0]),
+                entropy=numbers.entropy[0],
+                log_prob=numbers.log_probs[0],
+            )
+        has_value = result.extras.get("has_value", True)
+        return BundleDecision(
+            bundle=name,
+            action=action,
+            chosen=action.option_names(observation.slot_config),
+            heads=heads,
+            value=host.values[0] if has_value else None,
+            hidden_norm=host.hidden_norms[0] if host.hidden_norms is not None else None,
+            reason=result.reasons[0] if result.reasons else None,
+            next_state=next_state,
+        )

@@ -1,0 +1,59 @@
+"""Turn a PolicySpec into the bundles a session runs: the chosen one plus its counterpart.
+
+Every session holds both an LSTM and a heuristic bundle so the operator can switch and compare: the one
+the spec names is configured from it, the other is the built-in default (an untrained LSTM seeded with
+``DEFAULT_INIT_SEED``, or the heuristic with default thresholds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from tamiyo_tui.errors import InputError
+from tamiyo_tui.policy.checkpoint import load_checkpoint
+from tamiyo_tui.policy.devices import resolve_device
+from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
+from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
+from tamiyo_tui.rules.heuristic import HeuristicConfig
+from tamiyo_tui.session.decide import PolicyRunner
+from tamiyo_tui.session.policy_spec import DEFAULT_INIT_SEED, PolicySpec
+from tamiyo_tui.sim.scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPolicies:
+    runner: PolicyRunner
+    active: str  # the bundle the spec names: "lstm" or "heuristic"
+    spec: PolicySpec
+    checkpoint_sha256: str | None
+    device: torch.device
+
+
+def untrained_lstm(scenario: Scenario, init_seed: int = DEFAULT_INIT_SEED) -> LSTMPolicyBundle:
+    """A freshly initialized network, identical for the same seed, without touching the global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(init_seed)
+        return LSTMPolicyBundle(slot_config=scenario.slot_config)
+
+
+def load_policies(spec: PolicySpec, scenario: Scenario, device: str | torch.device = "auto") -> LoadedPolicies:
+    target = resolve_device(device) if isinstance(device, str) else device
+    try:
+        heuristic = HeuristicPolicyBundle(
+            config=HeuristicConfig.from_mapping(spec.heuristic),
+            topology=scenario.topology,
+            slot_config=scenario.slot_config,
+        )
+    except ValueError as err:  # a rotation with blueprints this scenario's topology does not have
+        raise InputError(f"{spec.policy_id}: {err}") from None
+    checkpoint_sha256 = None
+    if spec.checkpoint is not None:
+        loaded = load_checkpoint(spec.checkpoint, target, slot_config=scenario.slot_config)
+        lstm, checkpoint_sha256 = loaded.bundle, loaded.sha256
+    else:
+        lstm = untrained_lstm(scenario, spec.init_seed if spec.bundle == "lstm" else DEFAULT_INIT_SEED)
+    lstm.to(target)
+    runner = PolicyRunner({"heuristic": heuristic, "lstm": lstm}, device=target)
+    return LoadedPolicies(runner, spec.bundle, spec, checkpoint_sha256, target)

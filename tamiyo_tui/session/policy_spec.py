@@ -1,0 +1,101 @@
+"""What ``--policy`` names: a built-in bundle, a policy file (YAML), or a checkpoint.
+
+Resolving a policy is pure (no torch): the TUI resolves it, and reports a bad policy file, before torch
+has finished importing. ``tamiyo_tui.session.loading`` turns a ``PolicySpec`` into bundles.
+
+Policy file (schema of product.md §6)::
+
+    bundle: lstm | heuristic          # required
+    description: free text            # required
+    checkpoint: lstm-bc.pt            # lstm only; relative to the policy file; omit for an untrained net
+    init_seed: 0                      # lstm without checkpoint: seed of the initialization
+    heuristic: {plateau_epochs_to_germinate: 3, ...}   # heuristic thresholds (any HeuristicConfig field)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tamiyo_tui.domain.actions import BLUEPRINT_IDS
+from tamiyo_tui.rules.heuristic import HeuristicConfig
+from tamiyo_tui.sim.errors import ScenarioError
+from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, read_source
+
+BundleKind = Literal["lstm", "heuristic"]
+BUILT_IN_POLICIES: tuple[str, ...] = ("heuristic", "lstm")
+POLICY_FILE_KEYS = ("bundle", "description", "checkpoint", "init_seed", "heuristic")
+DEFAULT_INIT_SEED = 0
+_HEURISTIC_FIELDS = tuple(f.name for f in dataclasses.fields(HeuristicConfig))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    policy_id: str  # what the header and the TUI show: "heuristic", "lstm", a file path
+    bundle: BundleKind
+    description: str = ""
+    checkpoint: Path | None = None
+    init_seed: int = DEFAULT_INIT_SEED
+    heuristic: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_policy(name: str | None, scenario_default: str = "heuristic") -> PolicySpec:
+    """``--policy`` value (or the scenario's ``policy`` key when None) → a spec; bad input raises."""
+    value = name if name is not None else scenario_default
+    if value in BUILT_IN_POLICIES:
+        return PolicySpec(policy_id=value, bundle=value, description=f"built-in {value} policy")  # type: ignore[arg-type]
+    path = Path(value)
+    if path.suffix == ".pt":
+        if not path.is_file():
+            raise ScenarioError(value, 1, 1, "", "checkpoint file not found")
+        return PolicySpec(policy_id=value, bundle="lstm", description="checkpoint", checkpoint=path)
+    if path.suffix in (".yaml", ".yml"):
+        return load_policy_file(path)
+    raise ScenarioError(
+        value, 1, 1, "", "unknown policy: use 'heuristic', 'lstm', a policy file (*.yaml) or a checkpoint (*.pt)"
+    )
+
+
+def load_policy_file(path: str | os.PathLike[str]) -> PolicySpec:
+    file = os.fsdecode(path)
+    text, _ = read_source(file)
+    root = compose_document(text, file)
+    fields = root.mapping(POLICY_FILE_KEYS, required=("bundle", "description"))
+    bundle = fields["bundle"].choice(BUILT_IN_POLICIES, noun="bundle")
+    description = fields["description"].string()
+    checkpoint = None
+    if "checkpoint" in fields:
+        if bundle != "lstm":
+            raise fields["checkpoint"].error("only an lstm bundle takes a checkpoint")
+        checkpoint = Path(file).parent / fields["checkpoint"].string()
+        if not checkpoint.is_file():
+            raise fields["checkpoint"].error(f"checkpoint file not found: {checkpoint}")
+    init_seed = fields["init_seed"].integer(minimum=0) if "init_seed" in fields else DEFAULT_INIT_SEED
+    heuristic: dict[str, Any] = {}
+    if "heuristic" in fields:
+        if bundle != "heuristic":
+            raise fields["heuristic"].error("heuristic thresholds only apply to a heuristic bundle")
+        heuristic = _read_heuristic(fields["heuristic"])
+    return PolicySpec(file, bundle, description, checkpoint, init_seed, heuristic)  # type: ignore[arg-type]
+
+
+def _read_heuristic(node: YamlNode) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    defaults = HeuristicConfig()
+    for key, value in node.mapping(_HEURISTIC_FIELDS, noun="heuristic setting").items():
+        default = getattr(defaults, key)
+        if isinstance(default, tuple):
+            # The one list setting is the blueprint rotation: an unknown blueprint must fail here, at its line.
+            values[key] = tuple(item.choice(BLUEPRINT_IDS, noun="blueprint") for item in value.items(non_empty=True))
+        elif isinstance(default, int):
+            values[key] = value.integer(minimum=0)
+        else:
+            values[key] = value.number(minimum=0.0)
+    try:
+        HeuristicConfig.from_mapping(values)
+    except ValueError as err:
+        raise node.error(str(err)) from None
+    return values

@@ -1,0 +1,142 @@
+"""Turn one step (observation, mask explanation, the bundle's numbers, the outcome) into a DecisionRecord."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
+from tamiyo_tui.domain.alpha import AlphaMode
+from tamiyo_tui.domain.observation import Observation
+from tamiyo_tui.rules.masks import MaskExplanation
+from tamiyo_tui.session.decide import BundleDecision
+from tamiyo_tui.session.records import (
+    DecisionRecord,
+    HeadRecord,
+    HostSummary,
+    ObservationSummary,
+    OutcomeRecord,
+    SlotSummary,
+    Source,
+    TransitionRecord,
+)
+from tamiyo_tui.sim.simulator import ActionOutcome
+
+EMPTY = "EMPTY"
+
+
+def summarize_observation(obs: Observation) -> ObservationSummary:
+    host = obs.host
+    return ObservationSummary(
+        host=HostSummary(
+            val_accuracy=host.val_accuracy,
+            val_loss=host.val_loss,
+            train_accuracy=host.train_accuracy,
+            train_loss=host.train_loss,
+            accuracy_delta=host.accuracy_delta,
+            plateau_epochs=host.plateau_epochs,
+            host_stabilized=bool(host.host_stabilized),
+            best_val_accuracy=host.best_val_accuracy,
+        ),
+        slots={
+            slot_id: None
+            if (report := obs.slots.get(slot_id)) is None
+            else SlotSummary(
+                stage=report.stage.name,
+                blueprint=report.blueprint_id,
+                alpha=report.alpha,
+                alpha_target=report.alpha_target,
+                alpha_mode=AlphaMode(report.alpha_mode).name,
+                epochs_in_stage=report.epochs_in_stage,
+                age=report.epochs_total,
+                contribution=report.counterfactual_contribution,
+                seed_id=report.seed_id,
+            )
+            for slot_id in obs.slot_config.slot_ids
+        },
+        enabled_slots=obs.enabled,
+        seeds_used=obs.total_seeds,
+        max_seeds=obs.max_seeds,
+    )
+
+
+def _log_softmax_at(logits: Sequence[float], index: int) -> float:
+    top = max(logits)
+    total = math.fsum(math.exp(v - top) for v in logits)
+    return logits[index] - top - math.log(total)
+
+
+def build_record(
+    *,
+    step: int,
+    epoch: int,
+    branch: int,
+    bundle: str,
+    deterministic: bool,
+    source: Source,
+    observation: Observation,
+    explanation: MaskExplanation,
+    decision: BundleDecision,
+    action: FactoredAction,
+    outcome: ActionOutcome,
+    notes: tuple[str, ...],
+    governor_override: bool,
+) -> DecisionRecord:
+    carried_out = action.option_names(observation.slot_config)
+    heads = {}
+    for head in HEAD_NAMES:
+        verdicts = explanation.heads[head]
+        numbers = decision.heads[head]
+        options = tuple(v.option for v in verdicts)
+        chosen = carried_out[head]
+        if chosen == decision.chosen[head]:
+            log_prob = numbers.log_prob
+        elif chosen in options:
+            # An override or script chose it: how likely the active bundle found that option.
+            log_prob = _log_softmax_at(numbers.masked_logits, options.index(chosen))
+        else:
+            log_prob = -math.inf
+        mask = tuple(v.allowed for v in verdicts)
+        heads[head] = HeadRecord(
+            options=options,
+            mask=mask,
+            reasons=tuple(v.reason for v in verdicts),
+            raw_logits=numbers.raw_logits,
+            masked_logits=numbers.masked_logits,
+            probs=numbers.probs,
+            entropy=numbers.entropy,
+            valid_count=sum(mask),
+            chosen=chosen,
+            log_prob=log_prob,
+        )
+    return DecisionRecord(
+        step=step,
+        epoch=epoch,
+        branch=branch,
+        bundle=bundle,
+        deterministic=deterministic,
+        source=source,
+        observation=summarize_observation(observation),
+        heads=heads,
+        action=carried_out,
+        value=decision.value,
+        outcome=OutcomeRecord(
+            accepted=outcome.accepted,
+            reason=outcome.reason,
+            transitions=tuple(
+                TransitionRecord(
+                    slot_id=t.slot_id,
+                    from_stage=EMPTY if t.from_stage is None else t.from_stage.name,
+                    to_stage=EMPTY if t.to_stage is None else t.to_stage.name,
+                    cause=t.cause,
+                )
+                for t in outcome.transitions
+            ),
+            quirks=tuple(outcome.quirks),
+            rollback=outcome.rollback,
+        ),
+        heuristic_reason=decision.reason,
+        hidden_norm=decision.hidden_norm,
+        notes=notes,
+        governor_override=governor_override,
+    )
