@@ -52,6 +52,7 @@ def open_run(
         scenario = dataclasses.replace(scenario, seed=seed)
     spec = resolve_policy(policy, scenario.policy)
     policies = load_policies(spec, scenario, device)
+    scenario = policies.scenario
     header = RunHeader(
         tool_version=__version__,
         scenario_name=scenario.name,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from tamiyo_tui.errors import InputError
-from tamiyo_tui.policy.checkpoint import load_checkpoint
+from tamiyo_tui.policy.checkpoint import CheckpointError, load_checkpoint
 from tamiyo_tui.policy.devices import resolve_device
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
@@ -29,6 +29,7 @@ class LoadedPolicies:
     spec: PolicySpec
     checkpoint_sha256: str | None
     device: torch.device
+    scenario: Scenario  # the scenario as the policies play it (widened to a checkpoint's slot layout)
 
 
 def untrained_lstm(scenario: Scenario, init_seed: int = DEFAULT_INIT_SEED) -> LSTMPolicyBundle:
@@ -40,6 +41,12 @@ def untrained_lstm(scenario: Scenario, init_seed: int = DEFAULT_INIT_SEED) -> LS
 
 def load_policies(spec: PolicySpec, scenario: Scenario, device: str | torch.device = "auto") -> LoadedPolicies:
     target = resolve_device(device) if isinstance(device, str) else device
+    checkpoint_sha256 = None
+    lstm: LSTMPolicyBundle | None = None
+    if spec.checkpoint is not None:
+        loaded = load_checkpoint(spec.checkpoint, target)
+        lstm, checkpoint_sha256 = loaded.bundle, loaded.sha256
+        scenario = _fit_to_checkpoint(scenario, lstm, spec)
     try:
         heuristic = HeuristicPolicyBundle(
             config=HeuristicConfig.from_mapping(spec.heuristic),
@@ -48,12 +55,23 @@ def load_policies(spec: PolicySpec, scenario: Scenario, device: str | torch.devi
         )
     except ValueError as err:  # a rotation with blueprints this scenario's topology does not have
         raise InputError(f"{spec.policy_id}: {err}") from None
-    checkpoint_sha256 = None
-    if spec.checkpoint is not None:
-        loaded = load_checkpoint(spec.checkpoint, target, slot_config=scenario.slot_config)
-        lstm, checkpoint_sha256 = loaded.bundle, loaded.sha256
-    else:
+    if lstm is None:
         lstm = untrained_lstm(scenario, spec.init_seed if spec.bundle == "lstm" else DEFAULT_INIT_SEED)
     lstm.to(target)
     runner = PolicyRunner({"heuristic": heuristic, "lstm": lstm}, device=target)
-    return LoadedPolicies(runner, spec.bundle, spec, checkpoint_sha256, target)
+    return LoadedPolicies(runner, spec.bundle, spec, checkpoint_sha256, target, scenario)
+
+
+def _fit_to_checkpoint(scenario: Scenario, lstm: LSTMPolicyBundle, spec: PolicySpec) -> Scenario:
+    """A network serves one slot layout; a lesson written for a subset of it is widened (extra slots
+    disabled, which changes no decision), anything else is an error naming both layouts."""
+    layout = lstm.slot_config
+    if scenario.slot_config == layout:
+        return scenario
+    try:
+        return scenario.widened_to(layout)
+    except ValueError:
+        raise CheckpointError(
+            f"{spec.checkpoint}: the checkpoint's slots {list(layout.slot_ids)} do not contain the "
+            f"scenario's slots {list(scenario.slot_config.slot_ids)}"
+        ) from None

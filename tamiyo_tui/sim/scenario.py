@@ -6,7 +6,7 @@ not hold, an action the lifecycle rejects) can point back at ``file:line:col``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tamiyo_tui.domain.actions import (
@@ -196,3 +196,20 @@ class Scenario:
 
     def events_at(self, epoch: int) -> tuple[Event, ...]:
         return tuple(event for event in self.events if event.at == epoch)
+
+    def widened_to(self, slot_config: SlotConfig) -> Scenario:
+        """This scenario laid out on ``slot_config``: its own slots keep their ids and stay the enabled ones.
+
+        A policy trained on one slot layout can then play a lesson written for fewer slots. Raises
+        ValueError when a slot of the scenario is not in ``slot_config``.
+        """
+        if self.slot_config == slot_config:
+            return self
+        missing = [slot_id for slot_id in self.slot_config.slot_ids if slot_id not in slot_config.slot_ids]
+        if missing:
+            raise ValueError(
+                f"{self.path}: slots {missing} are not in the layout {list(slot_config.slot_ids)}; "
+                "a scenario can only be widened to a layout that contains all of its slots"
+            )
+        enabled = self.slot_config.slot_ids if self.enabled_slots is None else self.enabled_slots
+        return replace(self, slot_config=slot_config, enabled_slots=tuple(enabled))
