@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from tamiyo_tui import __version__
+from tamiyo_tui.device_spec import parse_device_spec
 from tamiyo_tui.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -151,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:
     try:
+        if getattr(args, "device", None) is not None:
+            parse_device_spec(args.device)  # a typo is reported now, not after torch has loaded
         if command == "run":
             from tamiyo_tui.session.headless import run_command
 

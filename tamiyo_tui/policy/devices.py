@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import torch
 
-from tamiyo_tui.errors import InputError
+from tamiyo_tui.device_spec import DEVICE_CHOICES, DeviceError, parse_device_spec
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N")
-_CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
-
-
-class DeviceError(InputError):
-    """A ``--device`` value this machine cannot honour (still a ValueError, as it always was)."""
+__all__ = ["DEVICE_CHOICES", "DeviceError", "resolve_device"]
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -22,19 +15,16 @@ def resolve_device(spec: str) -> torch.device:
     Raises ``DeviceError`` for any other spelling, for CUDA on a machine without it, and for an index
     past the last CUDA device.
     """
-    normalized = spec.strip().lower()
-    if normalized == "auto":
+    kind, index = parse_device_spec(spec)
+    if kind == "auto":
         return _current_cuda_device() if torch.cuda.is_available() else torch.device("cpu")
-    if normalized == "cpu":
+    if kind == "cpu":
         return torch.device("cpu")
-    index_match = _CUDA_INDEX.match(normalized)
-    if normalized != "cuda" and index_match is None:
-        raise DeviceError(f"Unknown device '{spec}': expected one of {', '.join(DEVICE_CHOICES)}")
     if not torch.cuda.is_available():
         raise DeviceError("CUDA is not available on this machine; use --device cpu or auto")
-    if index_match is None:
+    if index is None:
         return _current_cuda_device()
-    index, count = int(index_match.group(1)), torch.cuda.device_count()
+    count = torch.cuda.device_count()
     if index >= count:
         raise DeviceError(f"CUDA device {index} is out of range: this machine has {count} (cuda:0 to cuda:{count - 1})")
     return torch.device("cuda", index)

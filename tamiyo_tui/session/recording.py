@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.rules.masks import MaskExplanation
-from tamiyo_tui.session.decide import BundleDecision
 from tamiyo_tui.session.records import (
     DecisionRecord,
     HeadRecord,
@@ -21,6 +21,9 @@ from tamiyo_tui.session.records import (
     TransitionRecord,
 )
 from tamiyo_tui.sim.simulator import ActionOutcome
+
+if TYPE_CHECKING:  # decide.py imports torch; building a record from its numbers must not
+    from tamiyo_tui.session.decide import BundleDecision
 
 EMPTY = "EMPTY"
 

@@ -1,0 +1,302 @@
+"""The inspector app: wires the command table to an Inspector and shows the Frames it answers with.
+
+Live runs start from a pure first frame (no torch), then the engine thread loads the policy; every policy
+call runs on that thread and the event loop only ever applies finished Frames, in one batched repaint.
+Review runs are pure and answer inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from textual.app import App, ComposeResult
+from textual.containers import Grid
+from textual.timer import Timer
+from textual.widgets import Footer
+
+from tamiyo_tui.domain.actions import FactoredAction
+from tamiyo_tui.session.records import DecisionRecord
+from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
+from tamiyo_tui.tui.engine import OPERATION_ERRORS, EngineThread, LoadRequest, load_inspector
+from tamiyo_tui.tui.frames import ComparisonView, Frame, Inspector, Update
+from tamiyo_tui.tui.screens.compare import CompareScreen
+from tamiyo_tui.tui.screens.help import HelpScreen
+from tamiyo_tui.tui.screens.override import OverrideScreen
+from tamiyo_tui.tui.screens.record import RecordScreen
+from tamiyo_tui.tui.widgets.header import NoteLine, OutcomeLine, StatusHeader
+from tamiyo_tui.tui.widgets.heads import HeadsPanel
+from tamiyo_tui.tui.widgets.host import HostPanel
+from tamiyo_tui.tui.widgets.slots import SlotGrid
+from tamiyo_tui.tui.widgets.timeline import Timeline
+from tamiyo_tui.tui.widgets.why import WhyPanel
+
+if TYPE_CHECKING:
+    from tamiyo_tui.tui.live import LiveInspector
+
+R = TypeVar("R")
+
+RUN_INTERVAL_S = 0.3
+FULL_FOOTER_WIDTH = 100  # narrower, the footer drops the padding around each key
+
+
+class TamiyoApp(App[None]):
+    CSS_PATH = "styles.tcss"
+    TITLE = "tamiyo-tui"
+    BINDINGS: ClassVar = command_bindings()
+    COMMANDS: ClassVar = App.COMMANDS | {CommandTableProvider}
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (34, "-tall")]
+
+    def __init__(
+        self,
+        first: Frame,
+        *,
+        load: LoadRequest | None = None,
+        inspector: Inspector | None = None,
+        export_path: Path | None = None,
+        run_interval: float = RUN_INTERVAL_S,
+    ) -> None:
+        """Either ``load`` (a live run: the engine thread opens it) or ``inspector`` (ready, e.g. a review)."""
+        super().__init__()
+        self.frame = first
+        self._load = load
+        self._inspector: Inspector | None = inspector
+        self._live: LiveInspector | None = None
+        self._engine: EngineThread | None = None
+        self._export_path = export_path
+        self._run_interval = run_interval
+        self._run_timer: Timer | None = None
+        self._in_flight = 0
+
+    # --- layout -------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="status")
+        yield NoteLine(id="note")
+        yield OutcomeLine(id="outcome")
+        with Grid(id="main"):
+            yield SlotGrid(tuple(self.frame.observation.slots), id="slots")
+            yield HeadsPanel(id="heads")
+            yield HostPanel(id="host")
+            yield Timeline(id="timeline")
+            yield WhyPanel(id="why")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for panel in self.query("#main > *"):
+            panel.border_title = panel.id
+        self._show(self.frame)
+        self.query_one(HeadsPanel).focus()
+        if self._load is not None:
+            self._engine = EngineThread()
+            # Start torch's import only once the first frame is painted: it holds the GIL for seconds.
+            self.call_after_refresh(self._start_loading)
+
+    def on_resize(self) -> None:
+        self.query_one(Footer).compact = self.size.width < FULL_FOOTER_WIDTH
+
+    def on_unmount(self) -> None:
+        if self._engine is not None:
+            self._engine.shutdown()
+
+    @property
+    def running(self) -> bool:
+        return self._run_timer is not None
+
+    @property
+    def busy(self) -> bool:
+        """A job is on the engine thread (or waiting for it)."""
+        return self._in_flight > 0
+
+    # --- showing frames -----------------------------------------------------------------------------
+
+    def _show(self, frame: Frame) -> None:
+        self.frame = frame
+        heads = self.query_one(HeadsPanel)
+        with self.batch_update():
+            self.query_one(StatusHeader).show(frame, running=self.running)
+            self.query_one(NoteLine).show(frame)
+            self.query_one(OutcomeLine).show(frame)
+            self.query_one(SlotGrid).show(frame.observation)
+            self.query_one(HostPanel).show(frame)
+            heads.show(frame)
+            self.query_one(WhyPanel).show(frame, heads.selection)
+            self.query_one(Timeline).show(frame)
+
+    def _apply(self, update: Update) -> None:
+        self._show(update.frame)
+        if update.notice:
+            self.notify(update.notice, severity=update.severity)
+        if self.running and (update.frame.done or update.severity != "information"):
+            self._stop_running()
+
+    def on_heads_panel_selected(self, event: HeadsPanel.Selected) -> None:
+        self.query_one(WhyPanel).show(self.frame, event.selection)
+
+    def on_timeline_opened(self, event: Timeline.Opened) -> None:
+        inspector = self._inspector_or_notice()
+        if inspector is not None:
+            step = event.step
+            self._run_job(lambda: inspector.record(step), self._open_record)
+
+    def _open_record(self, record: DecisionRecord) -> None:
+        self.push_screen(RecordScreen(record))
+
+    # --- the engine ---------------------------------------------------------------------------------
+
+    def _start_loading(self) -> None:
+        assert self._load is not None and self._engine is not None
+        request = self._load
+
+        def load() -> tuple[LiveInspector, Update]:
+            live = load_inspector(request)
+            return live, live.current()
+
+        self._run_job(load, self._loaded, on_error=self._load_failed)
+
+    def _loaded(self, loaded: tuple[LiveInspector, Update]) -> None:
+        self._live, update = loaded
+        self._inspector = self._live
+        self._apply(update)
+
+    def _load_failed(self, error: Exception) -> None:
+        message = f"could not load the policy: {error}"
+        self._show(dataclasses.replace(self.frame, error=message))
+        self.notify(message, severity="error", timeout=15)
+
+    def _run_job(
+        self,
+        job: Callable[[], R],
+        then: Callable[[R], None],
+        *,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        """Run ``job`` on the engine thread (inline for a review) and hand its result to ``then``."""
+        if self._engine is None:
+            then(job())
+            return
+        future = self._engine.submit(job)
+        self._in_flight += 1
+
+        async def wait() -> None:
+            try:
+                result = await asyncio.wrap_future(future)
+            except OPERATION_ERRORS as err:
+                if on_error is None:
+                    self.notify(str(err), severity="error", timeout=15)
+                else:
+                    on_error(err)
+                return
+            finally:
+                self._in_flight -= 1
+            then(result)
+
+        self.run_worker(wait(), group="engine", description="engine job")
+
+    def _inspector_or_notice(self) -> Inspector | None:
+        """The inspector if it is there; otherwise say why not and return None."""
+        if self._inspector is None:
+            if self.frame.error is not None:
+                self.notify(f"Not available: {self.frame.error}", severity="error")
+            else:
+                self.notify("The policy is still loading…", severity="warning")
+            return None
+        return self._inspector
+
+    def _live_or_notice(self, action: str) -> LiveInspector | None:
+        if self._inspector_or_notice() is None:
+            return None
+        if self._live is None:
+            title = COMMANDS_BY_ACTION[action].title
+            self.notify(f"Review mode is read-only: {title} is not available", severity="warning")
+        return self._live
+
+    # --- actions (bound through the command table) --------------------------------------------------
+
+    def action_step(self) -> None:
+        inspector = self._inspector_or_notice()
+        if inspector is not None:
+            self._run_job(inspector.step, self._apply)
+
+    def action_back(self) -> None:
+        inspector = self._inspector_or_notice()
+        if inspector is not None:
+            self._run_job(inspector.back, self._apply)
+
+    def action_toggle_run(self) -> None:
+        if self.running:
+            self._stop_running()
+            return
+        if self._inspector_or_notice() is None:
+            return
+        if self.frame.done:
+            self.notify("The run is at its end: step back (b) first")
+            return
+        self._run_timer = self.set_interval(self._run_interval, self._run_tick)
+        self.query_one(StatusHeader).show(self.frame, running=True)
+
+    def _run_tick(self) -> None:
+        # Never queue ahead of the screen (the next step starts once the last one is shown), and hold
+        # still while a modal (help, a record) covers the main screen.
+        if not self.busy and len(self.screen_stack) == 1:
+            self.action_step()
+
+    def _stop_running(self) -> None:
+        if self._run_timer is not None:
+            self._run_timer.stop()
+            self._run_timer = None
+        self.query_one(StatusHeader).show(self.frame, running=False)
+
+    def action_override(self) -> None:
+        live = self._live_or_notice("override")
+        if live is None:
+            return
+        if self.frame.done:
+            self.notify("The episode is over: step back (b) to override an earlier decision")
+            return
+        self._stop_running()  # the override is for the epoch on screen, so nothing may move it on
+        if self.busy:
+            self.notify("A decision is still being made: override once it is on screen", severity="warning")
+            return
+
+        def carry_out(action: FactoredAction | None) -> None:
+            if action is not None:
+                self._run_job(lambda: live.override(action), self._apply)
+
+        self.push_screen(OverrideScreen(self.frame), carry_out)
+
+    def action_switch_bundle(self) -> None:
+        live = self._live_or_notice("switch_bundle")
+        if live is not None:
+            self._run_job(live.switch_bundle, self._apply)
+
+    def action_compare(self) -> None:
+        live = self._live_or_notice("compare")
+        if live is None:
+            return
+        if self.frame.done:
+            self.notify("The episode is over: nothing left to compare")
+            return
+        self._run_job(live.compare, self._show_comparison)
+
+    def _show_comparison(self, view: ComparisonView) -> None:
+        self.push_screen(CompareScreen(view))
+
+    def action_toggle_sampling(self) -> None:
+        live = self._live_or_notice("toggle_sampling")
+        if live is not None:
+            self._run_job(live.toggle_sampling, self._apply)
+
+    def action_export(self) -> None:
+        live = self._live_or_notice("export")
+        if live is None or self._export_path is None:
+            return
+        path = self._export_path
+        self._run_job(lambda: live.export(path), lambda count: self.notify(f"Exported {count} decisions to {path}"))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())

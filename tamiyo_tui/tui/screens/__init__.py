@@ -1,0 +1,1 @@
+"""Modal screens: override, compare, help and the full decision record."""

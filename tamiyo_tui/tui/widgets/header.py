@@ -1,0 +1,80 @@
+"""The top of the screen: what is being inspected and how, plus the outcome of the latest decision."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tamiyo_tui.tui.frames import Frame, action_label
+from tamiyo_tui.tui.visuals import ACCEPTED, ERROR_STYLE, NOTE, REJECTED, REJECTED_STYLE
+from tamiyo_tui.tui.widgets.text_line import TextLine
+
+
+def status_text(frame: Frame, *, running: bool) -> Text:
+    """Run state, epoch, bundle, device, sampling mode, scenario: the most needed first, so a narrow
+    terminal cuts only the scenario's name."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if frame.read_only:
+        text.append("review (read-only)", style="bold magenta")
+    elif frame.done:
+        text.append("■ done", style="bold")
+    elif running:
+        text.append("▶ running", style="bold green")
+    else:
+        text.append("⏸ paused", style="yellow")
+    text.append(f" · epoch {frame.epoch}/{frame.episode_length} · ")
+    if frame.loading:
+        text.append(f"{frame.policy_id} (loading…)", style="italic yellow")
+    else:
+        text.append(frame.bundle, style="bold cyan")
+        if frame.policy_id != frame.bundle:
+            text.append(f" ({frame.policy_id})", style="dim")
+    text.append(f" · {frame.device}")
+    text.append(" · deterministic" if frame.deterministic else " · sample")
+    text.append(" · ")
+    text.append(frame.scenario, style="bold")
+    return text
+
+
+def note_text(frame: Frame) -> Text:
+    """The scenario's narration for this epoch (lessons talk here), and any scripted action."""
+    text = Text()
+    if frame.scripted:
+        text.append(f"scripted this epoch: {frame.scripted} (replaces the policy's choice) ", style="bold")
+    if frame.notes:
+        text.append(f"{NOTE} " + " · ".join(frame.notes), style="italic")
+    return text
+
+
+def outcome_text(frame: Frame) -> Text:
+    """The decision carried out last (live) or the shown record (review), and what the lifecycle said."""
+    text = Text()
+    if frame.error is not None:
+        text.append(f"⚠ {frame.error}", style=ERROR_STYLE)
+        return text
+    record = frame.last
+    if record is None:
+        text.append("no decision yet — n steps, o overrides, ? lists every key", style="dim")
+        return text
+    text.append("this decision: " if frame.read_only else "last: ", style="dim")
+    text.append(f"epoch {record.epoch} · {record.source} {action_label(record.action)} ")
+    if record.outcome.accepted:
+        text.append(f"{ACCEPTED} ", style="green")
+        text.append(record.outcome.reason)
+    else:
+        text.append(f"{REJECTED} rejected: {record.outcome.reason}", style=REJECTED_STYLE)
+    return text
+
+
+class StatusHeader(TextLine):
+    def show(self, frame: Frame, *, running: bool) -> None:
+        self.set_text(status_text(frame, running=running))
+
+
+class NoteLine(TextLine):
+    def show(self, frame: Frame) -> None:
+        self.set_text(note_text(frame))
+
+
+class OutcomeLine(TextLine):
+    def show(self, frame: Frame) -> None:
+        self.set_text(outcome_text(frame))

@@ -1,0 +1,100 @@
+"""The app's states around the keys: loading, a policy that fails, the compact layout and resizing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from tui_harness import NARROW, WIDE, lesson_app, press, screen, settle
+
+import tamiyo_tui.tui.app as app_module
+from tamiyo_tui.session.decide import PolicyRunner
+from tamiyo_tui.tui.engine import LoadRequest, load_inspector
+from tamiyo_tui.tui.live import LiveInspector
+from tamiyo_tui.tui.widgets.why import WhyPanel
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_keys_pressed_while_the_policy_loads_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = threading.Event()
+
+    def gated_load(request: LoadRequest) -> LiveInspector:
+        loaded.wait(timeout=30)
+        return load_inspector(request)
+
+    monkeypatch.setattr(app_module, "load_inspector", gated_load)
+    app = lesson_app(tmp_path)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await pilot.pause()
+        text = screen(app)
+        assert "heuristic (loading…)" in text
+        assert "loading policy… (masks from the rule set)" in text
+        assert "⊘FOSSILIZE" in text  # the masks are there before torch is
+        assert "EMBARGOED ⏳4" in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert "The policy is still loading…" in screen(app)
+        assert "epoch 1/14" in screen(app)
+        loaded.set()
+        await settle(pilot)
+        text = screen(app)
+        assert "loading" not in text.splitlines()[0]
+        assert "heuristic · value —" in text
+
+
+async def test_a_policy_that_cannot_load_is_shown_in_the_app(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path, device="cuda:7")  # no such device here, with or without CUDA
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        text = screen(app)
+        assert "⚠ could not load the policy: " in text
+        assert "TRAINING" in text  # the first frame stays on screen
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Not available: could not load the policy" in screen(app)
+        assert app.is_running
+
+
+async def test_nan_logits_put_the_heads_panel_in_an_error_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = lesson_app(tmp_path)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+
+        def broken(self: PolicyRunner, *args: object, **kwargs: object) -> None:
+            raise ValueError("head op: logits contain NaN")
+
+        monkeypatch.setattr(PolicyRunner, "decide", broken)
+        await press(pilot, "n")  # the decision for epoch 1 was made before the break
+        text = screen(app)
+        assert "epoch 2/14" in text
+        assert "⚠ policy error: head op: logits contain NaN" in text
+        await press(pilot, "n")
+        text = screen(app)
+        assert "epoch 2/14" in text  # nothing was carried out
+        assert "policy error: head op: logits contain NaN" in text
+        assert app.is_running
+
+
+async def test_the_compact_layout_fits_80x24_and_survives_resizing(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        assert app.screen.has_class("-narrow", "-short")
+        assert not app.query_one(WhyPanel).display
+        text = screen(app)
+        assert len(text.splitlines()) == 24
+        assert all(len(line) <= 80 for line in text.splitlines())
+        for visible in ("⏸ paused · epoch 1/14 · heuristic · cpu", "TRAINING", "EMBARGOED ⏳4", "▶ ADVANCE", "q Quit"):
+            assert visible in text
+        await pilot.resize_terminal(*WIDE)
+        await settle(pilot)
+        assert app.screen.has_class("-wide", "-tall")
+        assert app.query_one(WhyPanel).display
+        assert "op.ADVANCE ✓ allowed" in screen(app)
+        await pilot.resize_terminal(*NARROW)
+        await press(pilot, "n")
+        assert "epoch 2/14" in screen(app)

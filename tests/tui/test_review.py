@@ -1,0 +1,87 @@
+"""Review mode: a recorded run drives every panel, read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_harness import WIDE, outcome, press, screen, settle, write_lesson
+
+from tamiyo_tui.domain.actions import LifecycleOp
+from tamiyo_tui.session.headless import open_run
+from tamiyo_tui.session.jsonl import RecordFileError, RecordWriter
+from tamiyo_tui.sim.scenario import ActionSpec
+from tamiyo_tui.tui.commands import COMMANDS
+from tamiyo_tui.tui.launch import build_review_app
+from tamiyo_tui.tui.screens.record import RecordScreen
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def record_run(directory: Path) -> Path:
+    """Three policy steps on the lesson, then a masked override the lifecycle rejects."""
+    opened = open_run(str(write_lesson(directory)), policy="heuristic", device="cpu")
+    session = opened.session
+    for _ in range(3):
+        session.step()
+    session.override(ActionSpec(LifecycleOp.GERMINATE, "r0c2"))
+    path = directory / "recorded.jsonl"
+    with RecordWriter(path, opened.header) as writer:
+        for record in session.records():
+            writer.write(record)
+    return path
+
+
+async def test_review_shows_each_record_and_steps_through_them(tmp_path: Path) -> None:
+    app = build_review_app(str(record_run(tmp_path)))
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        text = screen(app)
+        assert "review (read-only) · epoch 1/14 · heuristic · cpu · sample · UI lesson" in text
+        assert "this decision: epoch 1 · policy ADVANCE r0c0 ✓" in text
+        assert "▸  0 e1   ✓ ADVANCE r0c0 policy" in text
+        assert "TRAINING" in text and "EMBARGOED ⏳4" in text
+        await press(pilot, "n", "right", "n")
+        text = screen(app)
+        assert "epoch 4/14" in text
+        assert "✗ rejected: r0c2 is not in enabled_slots; the policy may not target it" in outcome(app)
+        assert "▸  3 e4   ✗ GERMINATE r0c2 NORM override" in text
+        assert "⑂ branch 1 begins at step 3" in text
+        assert "▶⊘GERMINATE" in text  # the carried-out option, masked, is both chosen and marked
+        await press(pilot, "b", "left")
+        assert "epoch 2/14" in screen(app)
+
+
+async def test_review_refuses_the_live_only_commands(tmp_path: Path) -> None:
+    app = build_review_app(str(record_run(tmp_path)))
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        for command in (c for c in COMMANDS if c.live_only):
+            await pilot.press(command.keys[0])
+            await pilot.pause()
+            assert f"Review mode is read-only: {command.title} is not available" in screen(app)
+        assert "epoch 1/14" in screen(app).splitlines()[0]
+
+
+async def test_review_stops_at_the_last_record_and_opens_records(tmp_path: Path) -> None:
+    app = build_review_app(str(record_run(tmp_path)))
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "n", "n", "n")
+        assert "End of the recorded run (4 decisions)" in screen(app)
+        assert "epoch 4/14" in screen(app).splitlines()[0]
+        app.query_one("#timeline").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        assert "Decision 3 · epoch 4 · branch 1 · GERMINATE r0c2 NORM" in screen(app)
+
+
+def test_review_rejects_a_file_without_decisions(tmp_path: Path) -> None:
+    path = record_run(tmp_path)
+    header_only = tmp_path / "header-only.jsonl"
+    header_only.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with pytest.raises(RecordFileError, match="no decision records to review"):
+        build_review_app(str(header_only))
+    with pytest.raises(RecordFileError, match="cannot open"):
+        build_review_app(str(tmp_path / "missing.jsonl"))

@@ -1,0 +1,97 @@
+"""What the TUI tests share: a small lesson scenario and ways to wait on the app without sleeping.
+
+Imported by the test modules beside it (pytest puts this folder on ``sys.path``); not a conftest, which
+the lead owns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tamiyo_tui.tui.app import TamiyoApp
+from tamiyo_tui.tui.capture import screen_text
+from tamiyo_tui.tui.launch import build_live_app
+
+# Epoch 1: r0c0 TRAINING (FOSSILIZE is masked: no HOLDING seed), r0c1 EMBARGOED (cooldown), r0c2 disabled.
+LESSON_YAML = """\
+schema: 1
+name: UI lesson
+description: A seed trains and blends while another cools down after a prune.
+seed: 7
+episode_length: 14
+slots: [r0c0, r0c1, r0c2]
+enabled_slots: [r0c0, r0c1]
+host:
+  val_accuracy: {start: 50, end: 70, plateau_at: 6, noise: 0.1}
+blueprints:
+  default: {contribution: 2.0, params: 1000}
+initial:
+  r0c0: {stage: TRAINING, blueprint: conv_light, epochs_in_stage: 2, epochs_total: 3}
+  r0c1: {stage: EMBARGOED, blueprint: norm, epochs_in_stage: 1, epochs_total: 6}
+events:
+  - {at: 1, note: "r0c1 cools down after a prune"}
+  - {at: 3, note: "Watch the op head"}
+"""
+WIDE = (120, 40)
+NARROW = (80, 24)
+# Upper bound on idle round trips while waiting for a condition; a bound, never a sleep.
+MAX_ROUNDS = 4000
+
+
+def write_lesson(directory: Path, *, episode_length: int = 14) -> Path:
+    path = directory / "ui-lesson.yaml"
+    path.write_text(LESSON_YAML.replace("episode_length: 14", f"episode_length: {episode_length}"), encoding="utf-8")
+    return path
+
+
+def lesson_app(
+    directory: Path,
+    *,
+    policy: str = "heuristic",
+    device: str = "cpu",
+    episode_length: int = 14,
+    run_interval: float = 0.3,
+) -> TamiyoApp:
+    path = write_lesson(directory, episode_length=episode_length)
+    return build_live_app(str(path), policy=policy, device=device, export_dir=directory, run_interval=run_interval)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Until every engine job has come back and the screen has caught up with it."""
+    app = pilot.app
+    for _ in range(MAX_ROUNDS):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        if not getattr(app, "busy", False):
+            await pilot.pause()
+            return
+    raise AssertionError("the engine never went idle")
+
+
+async def until(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:
+    for _ in range(MAX_ROUNDS):
+        if condition():
+            return
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    raise AssertionError(f"never happened: {what}")
+
+
+async def press(pilot: Pilot[object], *keys: str) -> None:
+    """Press keys one at a time, each one's decision shown before the next key."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def screen(app: TamiyoApp) -> str:
+    return screen_text(app)
+
+
+def outcome(app: TamiyoApp) -> str:
+    """The outcome line's words, however the terminal width wrapped them."""
+    return str(app.query_one("#outcome", Static).render())
