@@ -224,9 +224,7 @@ class _Intent:
     next_blueprint_index: int = 0  # GERMINATE only: the rotation index once this germination is issued
 
 
-_STATE_KEYS = frozenset(
-    {"blueprint_index", "germination_count", "last_prune_epoch", "last_decay_epoch", "penalties"}
-)
+_STATE_KEYS = frozenset({"blueprint_index", "germination_count", "last_prune_epoch", "last_decay_epoch", "penalties"})
 
 
 class HeuristicTamiyo:
