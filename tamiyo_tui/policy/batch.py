@@ -18,6 +18,7 @@ from tamiyo_tui.domain.actions import HEAD_NAMES, get_action_head_sizes
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.policy.features import batch_features, observation_features
 from tamiyo_tui.policy.masks import masks_from_observations
+from tamiyo_tui.policy.network import HeadTensors
 from tamiyo_tui.policy.types import PolicyBatch
 from tamiyo_tui.rules.masks import MaskInputs, compute_masks
 
@@ -58,10 +59,14 @@ def build_policy_batch(
     )
 
 
-def _masks_from_rows(
-    rows: Sequence[MaskRow], first: Observation, device: torch.device | str
-) -> dict[str, torch.Tensor]:
+def _masks_from_rows(rows: Sequence[MaskRow], first: Observation, device: torch.device | str) -> HeadTensors:
+    """One [B, heads, widest head] bool tensor (padding False), read per head through ``HeadTensors``.
+
+    That is the layout the network's fused path works in, so it takes the tensor as is.
+    """
     sizes = get_action_head_sizes(first.slot_config)
-    flat = [allowed for row in rows for head in HEAD_NAMES for allowed in row[head]]
-    packed = torch.tensor(flat, dtype=torch.bool).view(len(rows), -1).to(device)
-    return dict(zip(HEAD_NAMES, packed.split([sizes[head] for head in HEAD_NAMES], dim=1), strict=True))
+    width = max(sizes.values())
+    padding = {head: (False,) * (width - size) for head, size in sizes.items()}
+    flat = [allowed for row in rows for head in HEAD_NAMES for allowed in (*row[head], *padding[head])]
+    packed = torch.tensor(flat, dtype=torch.bool).view(len(rows), len(HEAD_NAMES), width).to(device)
+    return HeadTensors(packed, sizes)

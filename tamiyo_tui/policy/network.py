@@ -411,6 +411,16 @@ class FusedWeights:
 
     def padded_masks(self, masks: Mapping[str, torch.Tensor], batch: int) -> torch.Tensor:
         """[B, heads, max head size] bool from [B, A] masks; a missing head is all valid, padding never is."""
+        if (
+            isinstance(masks, HeadTensors)
+            and masks.sizes is not None
+            and masks.packed.shape[1:]
+            == (
+                len(self.head_sizes),
+                self.width,
+            )
+        ):
+            return masks.packed  # already in this layout (build_policy_batch's per-env route)
         device = self.mask_gather.device
         columns = [
             masks[name] if name in masks else torch.ones(batch, size, dtype=torch.bool, device=device)

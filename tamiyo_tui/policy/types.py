@@ -24,7 +24,7 @@ class PolicyBatch:
 
     observations: Sequence[Observation]
     features: torch.Tensor  # [B, feature_dim]
-    masks: dict[str, torch.Tensor]  # head -> [B, head_size] bool, True = valid
+    masks: Mapping[str, torch.Tensor]  # head -> [B, head_size] bool, True = valid
 
 
 @dataclass(frozen=True, slots=True)

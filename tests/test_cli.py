@@ -1,0 +1,364 @@
+"""The command line contract (product.md §2): --help/--version stay light, ``run`` streams records and prints a
+summary, ``check`` exits 1 on a failed expectation, and every kind of bad input exits 2 with one line naming
+the file, never a traceback.
+
+Real processes (``python -m tamiyo_tui``) hold the import-hygiene claims and one case of each command. Most
+bad-input cases call ``cli.main`` in this process instead: it is the same code path and the same streams, an
+exception that escaped would fail the test just the same, and it spares a torch import per case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tamiyo_tui import __version__, cli
+from tamiyo_tui.domain.actions import LifecycleOp
+from tamiyo_tui.session.headless import drive, open_run
+from tamiyo_tui.session.jsonl import read_run
+from tamiyo_tui.session.records import DecisionRecord
+
+SUBPROCESS_TIMEOUT_S = 120
+ERROR_PREFIX = "tamiyo-tui: error: "
+
+TINY_SCENARIO = """\
+schema: 1
+name: tiny
+description: a scripted germination on two slots
+episode_length: 6
+slots: [r0c0, r0c1]
+host:
+  val_accuracy: {start: 40.0, end: 60.0, plateau_at: 4}
+events:
+  - at: 2
+    action: {op: GERMINATE, slot: r0c0, blueprint: NORM}
+  - at: 2
+    note: "germinating"
+expect:
+  - at: 2
+    action: {op: GERMINATE, slot: r0c0}
+    accepted: true
+  - at: 3
+    stage: {r0c0: GERMINATED, r0c1: EMPTY}
+"""
+# The same run, with one expectation that cannot hold; a failure points at the line of its `- at: 3`.
+FAILING_SCENARIO = TINY_SCENARIO.replace("stage: {r0c0: GERMINATED, r0c1: EMPTY}", "stage: {r0c0: HOLDING}")
+FAILING_LINE = FAILING_SCENARIO.splitlines().index("  - at: 3") + 1
+
+PROBE = """
+import json, sys
+from tamiyo_tui import cli
+try:
+    code = cli.main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("torch", "textual"))
+print(json.dumps({"code": code, "heavy": heavy}))
+"""
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tamiyo_tui", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        check=False,
+    )
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def assert_one_error_line(stderr: str, *names: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert lines[0].startswith(ERROR_PREFIX), lines[0]
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]
+
+
+# --- --help and --version -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["run", "--help"], ["check", "--help"], ["review", "--help"]]
+)
+def test_help_and_version_import_neither_torch_nor_textual(args: list[str]) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, check=False
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    verdict = json.loads(completed.stdout.splitlines()[-1])
+    assert verdict == {"code": 0, "heavy": []}
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    completed = run_cli("--help", cwd=tmp_path)
+
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("usage: tamiyo-tui")
+    for command in ("tamiyo-tui run SCENARIO.yaml", "tamiyo-tui check SCENARIO.yaml", "tamiyo-tui review"):
+        assert command in completed.stdout
+    assert "exit codes: 0 ok, 1 a check failed, 2 bad input" in completed.stdout
+
+
+def test_version(tmp_path: Path) -> None:
+    completed = run_cli("--version", cwd=tmp_path)
+
+    assert (completed.returncode, completed.stdout) == (0, f"tamiyo-tui {__version__}\n")
+
+
+# --- run ------------------------------------------------------------------------------------------------
+
+
+def test_run_prints_the_summary_and_streams_exactly_the_sessions_records(tmp_path: Path) -> None:
+    scenario = write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+
+    completed = run_cli("run", "tiny.yaml", "--policy", "lstm", "--device", "cpu", "--out", "out.jsonl", cwd=tmp_path)
+
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    assert "tiny: 6 decisions by lstm on cpu" in out
+    assert "decisions per op" in out
+    assert "final slot states" in out
+    assert "6 decision records written to out.jsonl" in out
+    run = read_run(tmp_path / "out.jsonl")
+    assert (run.header.scenario_name, run.header.policy_id, run.header.device) == ("tiny", "lstm", "cpu")
+    assert [r.epoch for r in run.decisions] == [1, 2, 3, 4, 5, 6]
+    for op in LifecycleOp:
+        count = sum(r.op == op.name for r in run.decisions)
+        rejected = sum(r.op == op.name and not r.outcome.accepted for r in run.decisions)
+        assert re.search(rf"│ {op.name} +│ +{count} │ +{rejected} │", out), op.name
+    # What `run` wrote is what a session on the same scenario and policy decides.
+    opened = open_run(str(scenario), policy="lstm", device="cpu", shadow=False, keep_records=False)
+    expected: list[DecisionRecord] = []
+    drive(opened.session, 6, expected.append)
+    assert list(run.decisions) == expected
+
+
+def test_run_steps_stops_early(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+    out = tmp_path / "three.jsonl"
+
+    code = cli.main(["run", str(tmp_path / "tiny.yaml"), "--steps", "3", "--out", str(out)])
+
+    assert code == 0
+    assert "tiny: 3 decisions by heuristic on cpu" in capsys.readouterr().out
+    assert [r.step for r in read_run(out).decisions] == [0, 1, 2]
+
+
+def test_run_with_a_seed_overrides_the_scenarios(tmp_path: Path) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+    out = tmp_path / "seeded.jsonl"
+
+    assert cli.main(["run", str(tmp_path / "tiny.yaml"), "--seed", "9", "--device", "cpu", "--out", str(out)]) == 0
+    assert read_run(out).header.seed == 9
+
+
+# --- check ----------------------------------------------------------------------------------------------
+
+
+def test_check_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    passing = str(write(tmp_path / "tiny.yaml", TINY_SCENARIO))
+
+    code = cli.main(["check", passing, passing])
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == [f"ok   {passing} (5 checks, 0 failed)"] * 2
+
+
+def test_check_fails_with_one_line_per_failed_expectation(tmp_path: Path) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+    write(tmp_path / "fail.yaml", FAILING_SCENARIO)
+
+    completed = run_cli("check", "tiny.yaml", "fail.yaml", cwd=tmp_path)
+
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stdout.splitlines() == [
+        "ok   tiny.yaml (5 checks, 0 failed)",
+        f"fail.yaml:{FAILING_LINE}: at epoch 3: stage.r0c0: expected HOLDING, got GERMINATED",
+        "FAIL fail.yaml (4 checks, 1 failed)",
+    ]
+
+
+# --- bad input: exit 2, one line, never a traceback ------------------------------------------------------
+
+BAD_SCENARIOS = {
+    "malformed-yaml": "schema: 1\nname: [unclosed\n",
+    "unknown-key": TINY_SCENARIO.replace("episode_length: 6", "episode_lenght: 6"),
+    "wrong-type": TINY_SCENARIO.replace("episode_length: 6", "episode_length: six"),
+    "unknown-stage": TINY_SCENARIO + "initial:\n  r0c0: {stage: GROWING, blueprint: norm}\n",
+    "unknown-blueprint": TINY_SCENARIO.replace("blueprint: NORM", "blueprint: WARP"),
+    "unknown-slot": TINY_SCENARIO.replace("slot: r0c0, blueprint", "slot: r5c5, blueprint"),
+}
+BAD_SCENARIO_FIELDS = {
+    "malformed-yaml": "invalid YAML",
+    "unknown-key": "episode_lenght",
+    "wrong-type": "episode_length",
+    "unknown-stage": "initial.r0c0.stage",
+    "unknown-blueprint": "events[0].action.blueprint",
+    "unknown-slot": "events[0].action.slot",
+}
+
+
+@pytest.mark.parametrize("command", ["run", "check", "tui"])
+@pytest.mark.parametrize("case", list(BAD_SCENARIOS))
+def test_a_bad_scenario_is_one_line_naming_the_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, command: str
+) -> None:
+    path = str(write(tmp_path / f"{case}.yaml", BAD_SCENARIOS[case]))
+
+    code = cli.main([path] if command == "tui" else [command, path])
+
+    assert code == 2
+    line = assert_one_error_line(capsys.readouterr().err, f"{case}.yaml:", BAD_SCENARIO_FIELDS[case])
+    assert re.match(rf"{ERROR_PREFIX}{re.escape(path)}:\d+:\d+: ", line), line
+
+
+@pytest.mark.parametrize("command", ["run", "check", "tui"])
+def test_a_missing_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    path = str(tmp_path / "gone.yaml")
+
+    code = cli.main([path] if command == "tui" else [command, path])
+
+    assert code == 2
+    assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{path}:1:1: file not found"
+
+
+def test_an_unknown_policy_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+
+    code = cli.main(["run", str(tmp_path / "tiny.yaml"), "--policy", "ppo"])
+
+    assert code == 2
+    assert_one_error_line(capsys.readouterr().err, "ppo", "unknown policy")
+
+
+def test_a_bad_policy_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+    policy = write(tmp_path / "typo.yaml", "bundle: lstm\ndescription: d\ninit_sed: 3\n")
+
+    code = cli.main(["run", str(tmp_path / "tiny.yaml"), "--policy", str(policy)])
+
+    assert code == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line == f"{ERROR_PREFIX}{policy}:3:1: unknown key 'init_sed' (did you mean 'init_seed'?)"
+
+
+def test_a_checkpoint_that_is_not_a_checkpoint(tmp_path: Path) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+    (tmp_path / "x.pt").write_bytes(bytes(range(256)) * 4)
+
+    completed = run_cli("run", "tiny.yaml", "--policy", "x.pt", "--device", "cpu", cwd=tmp_path)
+
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert_one_error_line(completed.stderr, "x.pt", "not a readable torch checkpoint")
+
+
+def test_a_checkpoint_for_another_slot_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tamiyo_tui.domain.slots import SlotConfig
+    from tamiyo_tui.policy.checkpoint import save_checkpoint
+    from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
+
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+    # A layout that contains the scenario's slots is fine (the scenario is widened); this one does not.
+    save_checkpoint(tmp_path / "elsewhere.pt", LSTMPolicyBundle(slot_config=SlotConfig(("r5c5", "r5c6"))))
+
+    code = cli.main(["run", str(tmp_path / "tiny.yaml"), "--policy", str(tmp_path / "elsewhere.pt")])
+
+    assert code == 2
+    assert "do not contain the scenario's slots" in assert_one_error_line(capsys.readouterr().err, "elsewhere.pt")
+
+
+def test_an_out_file_that_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+    out = tmp_path / "no-such-dir" / "out.jsonl"
+
+    code = cli.main(["run", str(tmp_path / "tiny.yaml"), "--out", str(out)])
+
+    assert code == 2
+    assert (
+        assert_one_error_line(capsys.readouterr().err)
+        == f"{ERROR_PREFIX}{out}: cannot write: No such file or directory"
+    )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: --device cuda is valid here")
+def test_cuda_on_a_machine_without_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+
+    code = cli.main(["run", str(tmp_path / "tiny.yaml"), "--device", "cuda"])
+
+    assert code == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line == f"{ERROR_PREFIX}CUDA is not available on this machine; use --device cpu or auto"
+
+
+def test_an_unknown_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "tiny.yaml", TINY_SCENARIO)
+
+    code = cli.main(["run", str(tmp_path / "tiny.yaml"), "--device", "tpu"])
+
+    assert code == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line == f"{ERROR_PREFIX}Unknown device 'tpu': expected one of auto, cpu, cuda, cuda:N"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"type": "header"\n', ":1: malformed record ("),
+        ("", ": empty file (no header line)"),
+        ('{"type": "decision"}\n', ':1: expected a header line ({"type": "header", ...})'),
+    ],
+    ids=["bad-json", "empty", "no-header"],
+)
+def test_review_of_a_malformed_record_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    pytest.importorskip("tamiyo_tui.tui.launch", reason="the review command is not built yet")
+    path = write(tmp_path / "decisions.jsonl", content)
+
+    code = cli.main(["review", str(path)])
+
+    assert code == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"{ERROR_PREFIX}{path}{message}"), line
+
+
+def test_review_of_a_missing_record_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tamiyo_tui.tui.launch", reason="the review command is not built yet")
+    path = tmp_path / "gone.jsonl"
+
+    code = cli.main(["review", str(path)])
+
+    assert code == 2
+    assert (
+        assert_one_error_line(capsys.readouterr().err)
+        == f"{ERROR_PREFIX}{path}: cannot open: No such file or directory"
+    )
+
+
+def test_a_bad_scenario_in_a_real_process_prints_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "typo.yaml", BAD_SCENARIOS["unknown-key"])
+
+    completed = run_cli("check", "typo.yaml", cwd=tmp_path)
+
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    line = assert_one_error_line(completed.stderr)
+    assert line == f"{ERROR_PREFIX}typo.yaml:4:1: unknown key 'episode_lenght' (did you mean 'episode_length'?)"
