@@ -320,7 +320,9 @@ class InspectionSession:
         )
         self._cache(record)
         self._cursor = _Cursor()
-        if self.position % self.checkpoint_every == 0 and all(c.step != self.position for c in self._checkpoints):
+        # Checkpoints stay sorted and cover every multiple up to the furthest step this branch reached (``_fork``
+        # drops the later ones), so only the last one needs comparing; a scan of all of them is quadratic.
+        if self.position % self.checkpoint_every == 0 and self._checkpoints[-1].step < self.position:
             self._checkpoints.append(Checkpoint(self.position, self.sim.snapshot(), self.runner.get_state()))
         return record
 
