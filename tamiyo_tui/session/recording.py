@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.observation import Observation
-from tamiyo_tui.rules.masks import MaskExplanation
+from tamiyo_tui.rules.masks import MaskExplanation, OptionVerdict
 from tamiyo_tui.session.records import (
     DecisionRecord,
     HeadRecord,
@@ -69,6 +69,45 @@ def _log_softmax_at(logits: Sequence[float], index: int) -> float:
     return logits[index] - top - math.log(total)
 
 
+def head_records(
+    verdicts_by_head: Mapping[str, Sequence[OptionVerdict]],
+    decision: BundleDecision,
+    chosen: Mapping[str, str] | None = None,
+) -> dict[str, HeadRecord]:
+    """Each head's record: the rules' masks and reasons beside the bundle's numbers.
+
+    ``chosen`` is the option carried out per head (an override or a script may differ from the
+    bundle's own choice, the default); its log-prob is then how likely the bundle found it.
+    """
+    chosen = decision.chosen if chosen is None else chosen
+    heads = {}
+    for head in HEAD_NAMES:
+        verdicts = verdicts_by_head[head]
+        numbers = decision.heads[head]
+        options = tuple(v.option for v in verdicts)
+        option = chosen[head]
+        if option == decision.chosen[head]:
+            log_prob = numbers.log_prob
+        elif option in options:
+            log_prob = _log_softmax_at(numbers.masked_logits, options.index(option))
+        else:
+            log_prob = -math.inf
+        mask = tuple(v.allowed for v in verdicts)
+        heads[head] = HeadRecord(
+            options=options,
+            mask=mask,
+            reasons=tuple(v.reason for v in verdicts),
+            raw_logits=numbers.raw_logits,
+            masked_logits=numbers.masked_logits,
+            probs=numbers.probs,
+            entropy=numbers.entropy,
+            valid_count=sum(mask),
+            chosen=option,
+            log_prob=log_prob,
+        )
+    return heads
+
+
 def build_record(
     *,
     step: int,
@@ -86,32 +125,7 @@ def build_record(
     governor_override: bool,
 ) -> DecisionRecord:
     carried_out = action.option_names(observation.slot_config)
-    heads = {}
-    for head in HEAD_NAMES:
-        verdicts = explanation.heads[head]
-        numbers = decision.heads[head]
-        options = tuple(v.option for v in verdicts)
-        chosen = carried_out[head]
-        if chosen == decision.chosen[head]:
-            log_prob = numbers.log_prob
-        elif chosen in options:
-            # An override or script chose it: how likely the active bundle found that option.
-            log_prob = _log_softmax_at(numbers.masked_logits, options.index(chosen))
-        else:
-            log_prob = -math.inf
-        mask = tuple(v.allowed for v in verdicts)
-        heads[head] = HeadRecord(
-            options=options,
-            mask=mask,
-            reasons=tuple(v.reason for v in verdicts),
-            raw_logits=numbers.raw_logits,
-            masked_logits=numbers.masked_logits,
-            probs=numbers.probs,
-            entropy=numbers.entropy,
-            valid_count=sum(mask),
-            chosen=chosen,
-            log_prob=log_prob,
-        )
+    heads = head_records(explanation.heads, decision, carried_out)
     return DecisionRecord(
         step=step,
         epoch=epoch,

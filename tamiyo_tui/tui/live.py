@@ -15,8 +15,8 @@ from tamiyo_tui.rules.masks import OptionVerdict
 from tamiyo_tui.session.decide import BundleDecision
 from tamiyo_tui.session.headless import OpenedRun, open_run
 from tamiyo_tui.session.jsonl import RecordWriter
-from tamiyo_tui.session.recording import summarize_observation
-from tamiyo_tui.session.records import DecisionRecord, HeadRecord
+from tamiyo_tui.session.recording import head_records, summarize_observation
+from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.session.session import Comparison, InspectionSession, SessionFinished
 from tamiyo_tui.tui.engine import OPERATION_ERRORS, LoadRequest
 from tamiyo_tui.tui.frames import (
@@ -204,22 +204,7 @@ class LiveInspector:
 
 def _decision_view(decision: BundleDecision, verdicts: dict[str, tuple[OptionVerdict, ...]]) -> Decision:
     """The pending decision in the record's per-head shape (masks and reasons from the rule set)."""
-    heads = {}
-    for head, head_verdicts in verdicts.items():
-        numbers = decision.heads[head]
-        mask = tuple(v.allowed for v in head_verdicts)
-        heads[head] = HeadRecord(
-            options=tuple(v.option for v in head_verdicts),
-            mask=mask,
-            reasons=tuple(v.reason for v in head_verdicts),
-            raw_logits=numbers.raw_logits,
-            masked_logits=numbers.masked_logits,
-            probs=numbers.probs,
-            entropy=numbers.entropy,
-            valid_count=sum(mask),
-            chosen=decision.chosen[head],
-            log_prob=numbers.log_prob,
-        )
+    heads = head_records(verdicts, decision)
     return Decision(decision.bundle, heads, decision.value, decision.hidden_norm, decision.reason)
 
 
