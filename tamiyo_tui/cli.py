@@ -62,6 +62,13 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tamiyo-tui",
@@ -82,7 +89,9 @@ def build_command_parser(command: str) -> argparse.ArgumentParser:
         )
         parser.add_argument("scenario", metavar="SCENARIO.yaml")
         _add_policy_options(parser)
-        parser.add_argument("--steps", type=int, metavar="N", help="stop after N decisions (default: whole episode)")
+        parser.add_argument(
+            "--steps", type=_positive_int, metavar="N", help="stop after N decisions (default: whole episode)"
+        )
         parser.add_argument("--out", metavar="FILE.jsonl", help="stream decision records to this JSONL file")
         return parser
     if command == "check":

@@ -86,6 +86,7 @@ def load_checkpoint(
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch.load raises many types for a file that is not a checkpoint
+        # torch's own text goes on to suggest weights_only=False, which this tool never does: keep its first line.
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({first_line})") from error
     reference = _as_reference_state_dict(content)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tamiyo_tui.domain.actions import BLUEPRINT_IDS
+from tamiyo_tui.errors import InputError
 from tamiyo_tui.rules.heuristic import HeuristicConfig
 from tamiyo_tui.sim.errors import ScenarioError
 from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, read_source
@@ -54,8 +55,8 @@ def resolve_policy(name: str | None, scenario_default: str = "heuristic") -> Pol
         return PolicySpec(policy_id=value, bundle="lstm", description="checkpoint", checkpoint=path)
     if path.suffix in (".yaml", ".yml"):
         return load_policy_file(path)
-    raise ScenarioError(
-        value, 1, 1, "", "unknown policy: use 'heuristic', 'lstm', a policy file (*.yaml) or a checkpoint (*.pt)"
+    raise InputError(
+        f"unknown policy {value!r}: use 'heuristic', 'lstm', a policy file (*.yaml) or a checkpoint (*.pt)"
     )
 
 

@@ -71,10 +71,10 @@ def test_a_missing_checkpoint(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["ppo", "policy.json", "LSTM"])
 def test_an_unknown_policy_name(name: str) -> None:
-    with pytest.raises(ScenarioError) as error:
+    with pytest.raises(InputError) as error:  # not a file, so no file:line:col to point at
         resolve_policy(name)
     assert str(error.value) == (
-        f"{name}:1:1: unknown policy: use 'heuristic', 'lstm', a policy file (*.yaml) or a checkpoint (*.pt)"
+        f"unknown policy {name!r}: use 'heuristic', 'lstm', a policy file (*.yaml) or a checkpoint (*.pt)"
     )
 
 
