@@ -12,13 +12,13 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, HEAD_SPECS_BY_NAME, get_action_head_sizes
 from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.policy.features import get_feature_size
+from tamiyo_tui.policy.network import HeadTensors
 from tamiyo_tui.policy.registry import register_policy
 from tamiyo_tui.policy.types import ActionResult, EvalResult, ForwardResult, HeadOutputs, Hidden, PolicyBatch
 from tamiyo_tui.rules.heuristic import HeuristicConfig, HeuristicDecision, HeuristicTamiyo
@@ -118,52 +118,60 @@ class HeuristicPolicyBundle:
         return self._controllers[row].decide(obs, explain_masks(MaskInputs.from_observation(obs)))
 
     def _result(self, decisions: list[HeuristicDecision], batch: PolicyBatch) -> ActionResult:
+        """One-hot distributions, built once in the packed [B, heads, widest head] layout of the fused network.
+
+        ``HeadTensors`` views give every head its [B, size] slice, and ``to_host`` moves the packed tensors in
+        one piece, so a one-hot decision costs a handful of tensor ops instead of several per head.
+        """
         device = batch.features.device
-        rows = len(decisions)
         sizes = get_action_head_sizes(self._slot_config)
-        chosen = [decision.action.to_head_indices() for decision in decisions]
-        actions = {
-            head: torch.tensor([row[head] for row in chosen], dtype=torch.long, device=device) for head in HEAD_NAMES
-        }
-        self._check_batch_masks(actions, batch.masks, sizes)
-        one_hot = {head: functional.one_hot(actions[head], sizes[head]).bool() for head in HEAD_NAMES}
-        logits = {
-            head: torch.full((rows, sizes[head]), MASKED_LOGIT_VALUE, device=device).masked_fill(one_hot[head], 0.0)
-            for head in HEAD_NAMES
-        }
-        zeros = torch.zeros(rows, device=device)
+        width = max(sizes.values())
+        chosen = torch.tensor(
+            [decision.action.to_indices() for decision in decisions], dtype=torch.long, device=device
+        )  # [B, heads], in HEAD_NAMES order
+        self._check_batch_masks(chosen, batch.masks, sizes)
+        one_hot = torch.zeros(len(decisions), len(HEAD_NAMES), width, dtype=torch.bool, device=device)
+        one_hot.scatter_(2, chosen.unsqueeze(-1), True)
+        logits = torch.full(one_hot.shape, MASKED_LOGIT_VALUE, device=device).masked_fill_(one_hot, 0.0)
+        zeros = torch.zeros(len(decisions), len(HEAD_NAMES), device=device)
         return ActionResult(
-            action=actions,
-            log_prob={head: zeros.clone() for head in HEAD_NAMES},
-            value=zeros.clone(),
+            action=HeadTensors(chosen),
+            log_prob=HeadTensors(zeros),
+            value=zeros[:, 0],
             hidden=None,
-            op_logits=logits["op"],
+            op_logits=HeadTensors(logits, sizes)["op"],
             heads=HeadOutputs(
-                raw_logits=logits,
-                masked_logits={head: tensor.clone() for head, tensor in logits.items()},
-                probs={head: mask.float() for head, mask in one_hot.items()},
-                entropy={head: zeros.clone() for head in HEAD_NAMES},
+                # Nothing is masked beyond the choice itself: raw and masked logits are the same tensor.
+                raw_logits=HeadTensors(logits, sizes),
+                masked_logits=HeadTensors(logits, sizes),
+                probs=HeadTensors(one_hot.float(), sizes),
+                entropy=HeadTensors(zeros),
             ),
             reasons=tuple(decision.reason for decision in decisions),
             extras={"heuristic": decisions, "has_value": False},
         )
 
     def _check_batch_masks(
-        self, actions: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], sizes: dict[str, int]
+        self, chosen: torch.Tensor, masks: Mapping[str, torch.Tensor], sizes: dict[str, int]
     ) -> None:
         # The controller obeys the mask rules; this holds it to the tensors the session actually built.
+        picked = []
         for head, mask in masks.items():
-            expected = (actions[head].shape[0], sizes[head])
+            expected = (chosen.shape[0], sizes[head])
             if tuple(mask.shape) != expected:
                 raise ValueError(f"batch.masks['{head}'] has shape {tuple(mask.shape)}, expected {expected}")
-            picked = mask.to(torch.bool).gather(1, actions[head].to(mask.device).unsqueeze(1)).squeeze(1)
-            if not bool(picked.all()):
-                row = int((~picked).nonzero()[0])
-                option = HEAD_SPECS_BY_NAME[head].names(self._slot_config)[int(actions[head][row])]
-                raise ValueError(
-                    f"The heuristic chose {head}={option} for row {row}, but batch.masks forbids it: the batch "
-                    "masks disagree with the mask rules for that observation"
-                )
+            column = chosen[:, HEAD_NAMES.index(head)].to(mask.device)
+            picked.append(mask.to(torch.bool).gather(1, column.unsqueeze(1)).squeeze(1))
+        allowed = torch.stack(picked, dim=1) if picked else None
+        if allowed is None or bool(allowed.all()):  # one host sync for the whole batch
+            return
+        row, index = (int(v) for v in (~allowed).nonzero()[0])
+        head = list(masks)[index]
+        option = HEAD_SPECS_BY_NAME[head].names(self._slot_config)[int(chosen[row, HEAD_NAMES.index(head)])]
+        raise ValueError(
+            f"The heuristic chose {head}={option} for row {row}, but batch.masks forbids it: the batch "
+            "masks disagree with the mask rules for that observation"
+        )
 
     # -- what a rule-based policy does not have ------------------------------------------------------------
 
