@@ -51,7 +51,7 @@ from tamiyo_tui.sim.scenario import (
     Scenario,
     SlotEvent,
 )
-from tamiyo_tui.sim.slot import FULL_ALPHA_STAGES, PRE_BLEND_STAGES, RESETTING_EPOCHS, validate_initial_slot
+from tamiyo_tui.sim.slot import FULL_ALPHA_STAGES, PRE_BLEND_STAGES, RESETTING_EPOCHS, initial_slot_problems
 from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, read_source, unknown_name_message
 
 TOP_LEVEL_KEYS = (
@@ -393,16 +393,7 @@ def _read_initial(node: YamlNode, context: _Context) -> dict[str, InitialSlot]:
             at = nodes.get(field_name, entry.value)
             raise ScenarioError(at.file, at.line, at.col, entry.value.child_path(field_name), message)
         # The simulator's own consistency rules, which it also applies when it builds the slot.
-        lifecycle_problems = validate_initial_slot(
-            slot.stage,
-            alpha=slot.alpha,
-            alpha_target=slot.alpha_target,
-            alpha_mode=slot.alpha_mode,
-            steps_total=slot.steps_total,
-            steps_done=slot.steps_done,
-            epochs_in_stage=slot.epochs_in_stage,
-            epochs_total=slot.epochs_total,
-        )
+        lifecycle_problems = initial_slot_problems(slot)
         if lifecycle_problems:
             raise entry.value.error("; ".join(lifecycle_problems))
         initial[slot_id] = slot
@@ -413,7 +404,7 @@ def _initial_field_problems(slot: InitialSlot) -> list[tuple[str, str]]:
     """(field, message) for the ways ``slot`` contradicts the lifecycle (lifecycle.md §1, §4, §5).
 
     Stage names and value ranges are checked while reading. These checks name the offending field, so
-    the error can point at its line; ``validate_initial_slot`` then catches what is left.
+    the error can point at its line; ``initial_slot_problems`` then catches what is left.
     """
     stage, alpha, target, mode = slot.stage, slot.alpha, slot.alpha_target, slot.alpha_mode
     problems: list[tuple[str, str]] = []
