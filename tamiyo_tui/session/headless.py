@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,10 +18,9 @@ from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.session.expectations import CheckFailure, count_checks, evaluate
 from tamiyo_tui.session.jsonl import RecordWriter
 from tamiyo_tui.session.loading import LoadedPolicies, load_policies
-from tamiyo_tui.session.policy_spec import resolve_policy
+from tamiyo_tui.session.policy_spec import open_scenario
 from tamiyo_tui.session.records import DecisionRecord, RunHeader
 from tamiyo_tui.session.session import InspectionSession
-from tamiyo_tui.sim.loader import load_scenario
 from tamiyo_tui.sim.scenario import Scenario
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -47,10 +45,7 @@ def open_run(
     keep_records: bool = True,
 ) -> OpenedRun:
     """Load a scenario and its policy and start a session on it; bad input raises an InputError."""
-    scenario = load_scenario(scenario_path)
-    if seed is not None:
-        scenario = dataclasses.replace(scenario, seed=seed)
-    spec = resolve_policy(policy, scenario.policy)
+    scenario, spec = open_scenario(scenario_path, policy=policy, seed=seed)
     policies = load_policies(spec, scenario, device)
     scenario = policies.scenario
     header = RunHeader(

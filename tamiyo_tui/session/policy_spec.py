@@ -24,6 +24,8 @@ from tamiyo_tui.domain.actions import BLUEPRINT_IDS
 from tamiyo_tui.errors import InputError
 from tamiyo_tui.rules.heuristic import HeuristicConfig
 from tamiyo_tui.sim.errors import ScenarioError
+from tamiyo_tui.sim.loader import load_scenario
+from tamiyo_tui.sim.scenario import Scenario
 from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, read_source
 
 BundleKind = Literal["lstm", "heuristic"]
@@ -100,3 +102,12 @@ def _read_heuristic(node: YamlNode) -> dict[str, Any]:
     except ValueError as err:
         raise node.error(str(err)) from None
     return values
+
+
+def open_scenario(path: str, *, policy: str | None = None, seed: int | None = None) -> tuple[Scenario, PolicySpec]:
+    """The scenario (``seed`` overriding its own) and the policy a run of it uses; pure, so the TUI can
+    report bad input before torch loads. Bad input raises an InputError."""
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=seed)
+    return scenario, resolve_policy(policy, scenario.policy)

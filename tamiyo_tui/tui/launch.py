@@ -8,12 +8,10 @@ imported later, on the engine thread.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 from tamiyo_tui.session.jsonl import RecordFileError, read_run
-from tamiyo_tui.session.policy_spec import resolve_policy
-from tamiyo_tui.sim.loader import load_scenario
+from tamiyo_tui.session.policy_spec import open_scenario
 from tamiyo_tui.tui.app import RUN_INTERVAL_S, TamiyoApp
 from tamiyo_tui.tui.engine import LoadRequest
 from tamiyo_tui.tui.frames import first_frame
@@ -37,10 +35,7 @@ def build_live_app(
     export_dir: Path | None = None,
     run_interval: float = RUN_INTERVAL_S,
 ) -> TamiyoApp:
-    scenario = load_scenario(scenario_path)
-    if seed is not None:
-        scenario = dataclasses.replace(scenario, seed=seed)
-    spec = resolve_policy(policy, scenario.policy)
+    scenario, spec = open_scenario(scenario_path, policy=policy, seed=seed)
     first = first_frame(
         scenario, bundle=spec.bundle, policy_id=spec.policy_id, device=device, deterministic=deterministic
     )
