@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import NoReturn, Self
 
 import torch
@@ -222,11 +223,12 @@ class FactoredRecurrentActorCritic(nn.Module):
 
     def gumbel_noise(self, batch: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
         """Gumbel(0, 1) noise [B, heads, max head size], −log of Exp(1): one draw per decision for both paths."""
+        return self.exponential_draws(batch, device, generator).log_().neg_()
+
+    def exponential_draws(self, batch: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+        """The Exp(1) draws [B, heads, max head size] that ``gumbel_noise`` turns into Gumbel noise."""
         shape = (batch, len(HEAD_NAMES), self.max_head_size)
-        exponential = torch.empty(shape, device=device, dtype=self.lstm_ln.weight.dtype).exponential_(
-            generator=generator
-        )
-        return exponential.log_().neg_()
+        return torch.empty(shape, device=device, dtype=self.lstm_ln.weight.dtype).exponential_(generator=generator)
 
     # --- fast single-step path ------------------------------------------------------------------------
 
@@ -268,13 +270,13 @@ class FactoredRecurrentActorCritic(nn.Module):
         raw, value = fused.heads(trunk)  # raw: [B, heads, max head size]; padding columns hold 0
         mask = fused.padded_masks(masks or {}, state.shape[0])
 
-        scores = raw if deterministic else raw + self.gumbel_noise(state.shape[0], state.device, generator)
-        op = HEAD_INDEX["op"]
-        ops = torch.where(mask[:, op], scores[:, op], -math.inf).argmax(dim=-1)
-        mask = fused.with_style_override(mask, ops)
-        chosen = torch.where(mask, scores, -math.inf).argmax(dim=-1)
+        # raw − log E is raw + Gumbel noise bit for bit (the readable path adds −log E), one op fewer.
+        scores = raw if deterministic else raw - self.exponential_draws(state.shape[0], state.device, generator).log_()
+        # Every head's argmax at once; only the style head's can change once the op is known.
+        chosen = torch.where(mask, scores, fused.minus_infinity).argmax(dim=-1)
+        chosen, mask = fused.with_style_override(chosen, mask)
 
-        masked = torch.where(mask, raw, MASKED_LOGIT_VALUE)
+        masked = torch.where(mask, raw, fused.masked_logit)
         log_softmax = torch.log_softmax(masked, dim=-1)
         probs = log_softmax.exp()
         valid_count = mask.sum(dim=-1)
@@ -282,14 +284,13 @@ class FactoredRecurrentActorCritic(nn.Module):
         entropy = (probs * log_softmax).mul_(mask).sum(dim=-1).mul_(fused.entropy_scale[valid_count])
         extras: dict[str, object] = {}
         if MaskedCategorical.validate:  # the same global switch as the readable path's checks
-            ok = torch.isfinite(raw).all() & (valid_count > 0).all()
-            extras["checks"] = DecisionChecks(ok=ok, raw=raw, mask=mask, head_sizes=self.head_sizes)
+            extras["checks"] = DecisionChecks(raw=raw, mask=mask, valid_count=valid_count, head_sizes=self.head_sizes)
         return ActionResult(
             action=HeadTensors(chosen),
             log_prob=HeadTensors(log_softmax.gather(-1, chosen.unsqueeze(-1)).squeeze(-1)),
             value=value,
             hidden=new_hidden,
-            op_logits=masked[:, op, : self.head_sizes["op"]],
+            op_logits=masked[:, HEAD_INDEX["op"], : self.head_sizes["op"]],
             heads=HeadOutputs(
                 raw_logits=HeadTensors(raw, self.head_sizes),
                 masked_logits=HeadTensors(masked, self.head_sizes),
@@ -328,9 +329,9 @@ class HeadTensors(Mapping[str, torch.Tensor]):
 class FusedWeights:
     """The network's weights packed for one-step inference, plus the small lookup tables it needs.
 
-    The nine heads' first Linears are stacked into one [9·h, H] matmul; their second Linears form one
-    block-diagonal matmul whose output is laid out [heads, max head size] (zero columns pad short heads)
-    plus a final value column, so masking, log-softmax and sampling run once over all heads.
+    The nine heads' first Linears are stacked into one [9·h, H] matmul; their second Linears into one
+    batched matmul laid out [heads + value, max head size] (zero columns pad short heads and the value),
+    so masking, log-softmax and sampling run once over all heads.
     """
 
     params: tuple[nn.Parameter, ...]
@@ -340,14 +341,18 @@ class FusedWeights:
     lstm_ln: tuple[torch.Tensor, torch.Tensor]
     first_weight_t: torch.Tensor  # [H, 9·h]
     first_bias: torch.Tensor
-    second_weight_t: torch.Tensor  # [9·h, heads·max + 1]
-    second_bias: torch.Tensor
+    second_weight: torch.Tensor  # [9, h, max head size]: one batched matmul; zero columns pad short heads
+    second_bias: torch.Tensor  # [9, 1, max head size]
     head_sizes: tuple[int, ...]
     width: int  # the longest head's size: each head's padded row in the [heads, width] layout
     mask_gather: torch.Tensor  # [heads·max]: index into [every head's mask…, False]; padding → the False
-    style_override: torch.Tensor  # [num_ops, heads, 1] bool: the op forces the style row to SIGMOID_ADD
+    style_override: torch.Tensor  # [num_ops, heads] bool: the op forces the style head to SIGMOID_ADD
     style_forced_mask: torch.Tensor  # [heads, max] bool: only SIGMOID_ADD, in the style row
+    style_forced_choice: torch.Tensor  # [heads] long: SIGMOID_ADD in the style column
     entropy_scale: torch.Tensor  # [max + 1]: −1/ln(n) for n valid options, 0 when n <= 1
+    # 0-d fill values: ``torch.where`` with a tensor skips wrapping a Python scalar on every call.
+    minus_infinity: torch.Tensor
+    masked_logit: torch.Tensor
 
     @classmethod
     @torch.no_grad()
@@ -356,14 +361,14 @@ class FusedWeights:
         heads = [net.policy_head(name) for name in HEAD_NAMES] + [net.value_head]
         sizes = tuple(net.head_sizes[name] for name in HEAD_NAMES)
         width = net.max_head_size
-        second_weight_t, second_bias = _pack_second_layers(heads, width)
-        style_override, style_forced_mask = _style_override_tables(width)
+        second_weight, second_bias = _pack_second_layers(heads, width)
+        style_override, style_forced_mask, style_forced_choice = _style_override_tables(width)
         device, dtype = second_bias.device, second_bias.dtype
         counts = torch.arange(width + 1, dtype=torch.float64)
         lstm_names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
         return cls(
             params=params,
-            versions=tuple(param._version for param in params),
+            versions=tuple(map(_VERSION, params)),
             feature=(
                 net.feature_net[0].weight.t().contiguous(),
                 net.feature_net[0].bias.detach(),
@@ -377,37 +382,48 @@ class FusedWeights:
             lstm_ln=(net.lstm_ln.weight.detach(), net.lstm_ln.bias.detach()),
             first_weight_t=torch.cat([head[0].weight for head in heads]).t().contiguous(),
             first_bias=torch.cat([head[0].bias for head in heads]),
-            second_weight_t=second_weight_t,
+            second_weight=second_weight,
             second_bias=second_bias,
             head_sizes=sizes,
             width=width,
             mask_gather=_mask_gather_index(sizes, width).to(device),
             style_override=style_override.to(device),
             style_forced_mask=style_forced_mask.to(device),
+            style_forced_choice=style_forced_choice.to(device),
             entropy_scale=torch.where(counts > 1, -1.0 / counts.clamp(min=2).log(), 0.0).to(device, dtype),
+            minus_infinity=torch.tensor(-math.inf, device=device, dtype=dtype),
+            masked_logit=torch.tensor(MASKED_LOGIT_VALUE, device=device, dtype=dtype),
         )
 
     def is_current(self) -> bool:
         """False once any packed parameter was changed in place (load_state_dict, an optimizer step)."""
-        return all(param._version == version for param, version in zip(self.params, self.versions, strict=True))
+        # Checked on every decision: one C-level pass over the counters, not a generator of comparisons.
+        return tuple(map(_VERSION, self.params)) == self.versions
 
     def trunk(self, state: torch.Tensor, hidden: Hidden) -> tuple[torch.Tensor, Hidden]:
         """Features → one LSTM step per layer → LayerNorm: [B, H] and the new (h, c)."""
         weight_t, bias, ln_weight, ln_bias = self.feature
         x = nn.functional.layer_norm(torch.addmm(bias, state, weight_t), ln_weight.shape, ln_weight, ln_bias).relu_()
-        h_layers, c_layers = [], []
-        for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.lstm):
-            x, c = torch.lstm_cell(x, [hidden[0][layer], hidden[1][layer]], w_ih, w_hh, b_ih, b_hh)
-            h_layers.append(x)
-            c_layers.append(c)
-        out = nn.functional.layer_norm(x, self.lstm_ln[0].shape, self.lstm_ln[0], self.lstm_ln[1])
-        return out, (torch.stack(h_layers), torch.stack(c_layers))
+        if len(self.lstm) == 1:  # the usual case: views instead of a per-layer split and a stack
+            x, c = torch.lstm_cell(x, [hidden[0][0], hidden[1][0]], *self.lstm[0])
+            new_hidden = (x.unsqueeze(0), c.unsqueeze(0))
+        else:
+            h_layers, c_layers = [], []
+            for layer, weights in enumerate(self.lstm):
+                x, c = torch.lstm_cell(x, [hidden[0][layer], hidden[1][layer]], *weights)
+                h_layers.append(x)
+                c_layers.append(c)
+            new_hidden = (torch.stack(h_layers), torch.stack(c_layers))
+        return nn.functional.layer_norm(x, self.lstm_ln[0].shape, self.lstm_ln[0], self.lstm_ln[1]), new_hidden
 
     def heads(self, trunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw logits [B, heads, max head size] and value [B] from the normalized trunk output."""
+        batch, heads = trunk.shape[0], self.second_weight.shape[0]
         hidden = torch.addmm(self.first_bias, trunk, self.first_weight_t).relu_()
-        out = torch.addmm(self.second_bias, hidden, self.second_weight_t)
-        return out[:, :-1].view(trunk.shape[0], len(self.head_sizes), self.width), out[:, -1]
+        # [heads, B, h] @ [heads, h, max] → [heads, B, max], read back as [B, heads, max].
+        out = torch.baddbmm(self.second_bias, hidden.view(batch, heads, -1).transpose(0, 1), self.second_weight)
+        out = out.transpose(0, 1)
+        return out[:, :-1], out[:, -1, 0]
 
     def padded_masks(self, masks: Mapping[str, torch.Tensor], batch: int) -> torch.Tensor:
         """[B, heads, max head size] bool from [B, A] masks; a missing head is all valid, padding never is."""
@@ -429,24 +445,35 @@ class FusedWeights:
         columns.append(torch.zeros(batch, 1, dtype=torch.bool, device=device))
         return torch.cat(columns, dim=1).index_select(1, self.mask_gather).view(batch, len(self.head_sizes), self.width)
 
-    def with_style_override(self, mask: torch.Tensor, ops: torch.Tensor) -> torch.Tensor:
-        """Rows whose op ignores style may only choose SIGMOID_ADD (same rule as the readable path)."""
-        return torch.where(self.style_override[ops], self.style_forced_mask, mask)
+    def with_style_override(self, chosen: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rows whose chosen op ignores style may only choose SIGMOID_ADD (same rule as the readable path).
+
+        ``chosen`` [B, heads] holds each head's choice under ``mask``; both come back with the rule applied.
+        """
+        override = self.style_override[chosen[:, HEAD_INDEX["op"]]]
+        mask = torch.where(override.unsqueeze(-1), self.style_forced_mask, mask)
+        return torch.where(override, self.style_forced_choice, chosen), mask
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionChecks:
-    """Validity of one fast-path decision, computed on the device and read on the host later.
+    """What decides whether a fast-path decision was valid, left on the device until someone reads it.
 
-    ``ok`` is a 0-d bool tensor: every head kept a valid option and every logit is finite. When it is
-    False, ``raise_error`` replays ``MaskedCategorical``'s checks head by head in sampling order, so the
-    exception and message are exactly the readable path's.
+    ``host_transfer.to_host`` checks the host copies of ``raw`` and ``valid_count`` it moves anyway, so a
+    valid decision costs no device op at all; ``verify`` checks on the device. On a failure ``raise_error``
+    replays ``MaskedCategorical``'s checks head by head in sampling order, so the exception and message
+    are exactly the readable path's.
     """
 
-    ok: torch.Tensor
-    raw: torch.Tensor  # [B, heads, max head size]
+    raw: torch.Tensor  # [B, heads, max head size]; padding columns hold 0
     mask: torch.Tensor  # the masks used, style override included
+    valid_count: torch.Tensor  # [B, heads]
     head_sizes: Mapping[str, int]
+
+    @property
+    def ok(self) -> torch.Tensor:
+        """0-d bool tensor: every logit is finite and every head kept a valid option."""
+        return torch.isfinite(self.raw).all() & (self.valid_count > 0).all()
 
     def verify(self) -> None:
         """Read ``ok`` (a host sync on a GPU) and raise the readable path's error if it is False."""
@@ -475,6 +502,9 @@ def gumbel_argmax(masked_logits: torch.Tensor, mask: torch.Tensor, noise: torch.
     return torch.where(mask, masked_logits + noise, -math.inf).argmax(dim=-1)
 
 
+_VERSION = attrgetter("_version")  # a tensor's in-place modification counter
+
+
 def _drop_fused_weights(module: nn.Module, incompatible_keys: object) -> None:
     module._fused = None
 
@@ -498,16 +528,16 @@ def _head(hidden_dim: int, out_features: int) -> nn.Sequential:
 
 
 def _pack_second_layers(heads: list[nn.Sequential], width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Block-diagonal [9·h, heads·width + 1] weight (transposed for addmm) and its bias; the value is last."""
+    """Every head's last Linear as one [heads, h, width] weight (transposed for bmm) and [heads, 1, width] bias."""
     half = heads[0][0].out_features
     reference = heads[0][2].weight
-    weight_t = reference.new_zeros(len(heads) * half, (len(heads) - 1) * width + 1)
-    bias = reference.new_zeros(weight_t.shape[1])
+    weight = reference.new_zeros(len(heads), half, width)
+    bias = reference.new_zeros(len(heads), 1, width)
     for index, head in enumerate(heads):
-        last, column = head[2], index * width
-        weight_t[index * half : (index + 1) * half, column : column + last.out_features] = last.weight.t()
-        bias[column : column + last.out_features] = last.bias
-    return weight_t, bias
+        last = head[2]
+        weight[index, :, : last.out_features] = last.weight.t()
+        bias[index, 0, : last.out_features] = last.bias
+    return weight, bias
 
 
 def _mask_gather_index(sizes: tuple[int, ...], width: int) -> torch.Tensor:
@@ -521,11 +551,13 @@ def _mask_gather_index(sizes: tuple[int, ...], width: int) -> torch.Tensor:
     return torch.tensor(index)
 
 
-def _style_override_tables(width: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _style_override_tables(width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     style = HEAD_INDEX["style"]
-    override = torch.zeros(len(LifecycleOp), len(HEAD_NAMES), 1, dtype=torch.bool)
+    override = torch.zeros(len(LifecycleOp), len(HEAD_NAMES), dtype=torch.bool)
     for op in LifecycleOp:
         override[op, style] = op not in STYLE_RELEVANT_OPS
     forced = torch.zeros(len(HEAD_NAMES), width, dtype=torch.bool)
     forced[style, GerminationStyle.SIGMOID_ADD] = True
-    return override, forced
+    forced_choice = torch.zeros(len(HEAD_NAMES), dtype=torch.long)
+    forced_choice[style] = GerminationStyle.SIGMOID_ADD
+    return override, forced, forced_choice
