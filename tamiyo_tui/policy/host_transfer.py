@@ -1,13 +1,14 @@
 """Bring one decision's displayed values to the host in a single device→host transfer.
 
 Reading tensors one by one (``.item()``, ``.tolist()``, ``float()``) costs a GPU synchronisation each;
-an inspector that shows ~40 numbers per head would pay dozens per step. ``to_host`` packs everything it
-shows into one flat float64 tensor on the device, calls ``.cpu()`` once and splits the result into
-plain Python lists. The fast path's deferred validity checks ride along and are raised here.
+an inspector that shows ~40 numbers per head would pay dozens per step. ``to_host`` lays everything it
+shows for a batch row side by side in one [B, K] tensor on the device, calls ``.cpu()`` once and cuts
+each host row at fixed offsets. The fast path's deferred validity checks are read from the same copy.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,26 +18,33 @@ from tamiyo_tui.domain.actions import HEAD_NAMES
 from tamiyo_tui.policy.network import DecisionChecks, HeadTensors
 from tamiyo_tui.policy.types import ActionResult
 
+_NUM_HEADS = len(HEAD_NAMES)
+
 
 @dataclass(frozen=True, slots=True)
 class HostHead:
-    """One head of a decision as Python values, one entry per batch row."""
+    """One head of one batch row as Python values."""
 
-    actions: list[int]
-    log_probs: list[float]
-    raw_logits: list[list[float]] | None  # None when the result carried no HeadOutputs
-    masked_logits: list[list[float]] | None
-    probs: list[list[float]] | None
-    entropy: list[float] | None  # normalized, in [0, 1]
+    action: int
+    log_prob: float
+    raw_logits: tuple[float, ...] | None  # None when the result carried no HeadOutputs
+    masked_logits: tuple[float, ...] | None
+    probs: tuple[float, ...] | None
+    entropy: float | None  # normalized, in [0, 1]
+
+
+@dataclass(frozen=True, slots=True)
+class HostRow:
+    """Everything an inspector displays for one batch row of a decision."""
+
+    heads: dict[str, HostHead]
+    value: float
+    hidden_norm: float | None  # L2 norm of h over layers and units; None when stateless
 
 
 @dataclass(frozen=True, slots=True)
 class HostDecision:
-    """Everything an inspector displays for one decision, already on the host."""
-
-    heads: dict[str, HostHead]
-    values: list[float]  # one per batch row
-    hidden_norms: list[float] | None  # L2 norm of h over layers and units, per row; None when stateless
+    rows: tuple[HostRow, ...]
     extra_flags: dict[str, list[float]]  # the caller's extra tensors, flattened
 
 
@@ -44,73 +52,95 @@ def to_host(result: ActionResult, extra_flags: Mapping[str, torch.Tensor] | None
     """Move ``result``'s displayed tensors (and ``extra_flags``) to the host with exactly one ``.cpu()`` call.
 
     Raises the readable path's ``InvalidStateMachineError`` / ``ValueError`` when the result carries
-    failed ``DecisionChecks`` (a head with no valid option, non-finite logits).
+    ``DecisionChecks`` that fail (a head with no valid option, non-finite logits).
     """
-    packer = _Packer()
-    # Indices as float64 (exact) so the packed tensor promotes to float64 and every value keeps its precision.
-    packer.add("action", _per_head_columns(result.action).to(torch.float64))
-    packer.add("log_prob", _per_head_columns(result.log_prob))
-    packer.add("value", result.value)
+    layout = _RowLayout.of(result)
+    checks = result.extras.get("checks")
+    if not isinstance(checks, DecisionChecks):
+        checks = None
+    batch = result.value.shape[0]
+    blocks = [_per_head_columns(result.action), _per_head_columns(result.log_prob), result.value.reshape(batch, 1)]
     heads = result.heads
     if heads is not None:
-        for field in ("raw_logits", "masked_logits", "probs"):
-            packer.add(field, _per_head_rows(getattr(heads, field)))
-        packer.add("entropy", _per_head_columns(heads.entropy))
+        blocks += [_per_head_rows(heads.raw_logits), _per_head_rows(heads.masked_logits), _per_head_rows(heads.probs)]
+        blocks.append(_per_head_columns(heads.entropy))
     if result.hidden is not None:
-        packer.add("hidden_norm", torch.linalg.vector_norm(result.hidden[0], dim=(0, 2)))
-    checks = result.extras.get("checks")
-    if isinstance(checks, DecisionChecks):
-        packer.add("checks_ok", checks.ok)
-    for name, tensor in (extra_flags or {}).items():
-        packer.add(f"extra:{name}", tensor)
+        blocks.append(torch.linalg.vector_norm(result.hidden[0], dim=(0, 2)).reshape(batch, 1))
+    if checks is not None:
+        blocks.append(checks.valid_count)
+    # cat promotes to the widest dtype present; indices and counts are small integers, exact in any float.
+    rows = torch.cat(blocks, dim=1)
+    extras = dict(extra_flags or {})
+    if extras:
+        flat = torch.cat([rows.reshape(-1), *(tensor.reshape(-1) for tensor in extras.values())])
+    else:
+        flat = rows.reshape(-1)
+    values = tuple(flat.cpu().tolist())
 
-    host = packer.transfer()
-    if isinstance(checks, DecisionChecks) and host["checks_ok"] == [[0.0]]:
+    width = rows.shape[1]
+    row_values = [values[row * width : (row + 1) * width] for row in range(batch)]
+    if checks is not None and not all(map(layout.passes_checks, row_values)):
         checks.raise_error()
-    return HostDecision(
-        heads={
-            name: HostHead(
-                actions=[int(value) for value in _column(host["action"], index)],
-                log_probs=_column(host["log_prob"], index),
-                raw_logits=None if heads is None else _head_slice(host["raw_logits"], heads.raw_logits, name),
-                masked_logits=None if heads is None else _head_slice(host["masked_logits"], heads.masked_logits, name),
-                probs=None if heads is None else _head_slice(host["probs"], heads.probs, name),
-                entropy=None if heads is None else _column(host["entropy"], index),
-            )
-            for index, name in enumerate(HEAD_NAMES)
-        },
-        values=[row[0] for row in host["value"]],
-        hidden_norms=None if result.hidden is None else [row[0] for row in host["hidden_norm"]],
-        extra_flags={
-            name.removeprefix("extra:"): [value for row in rows for value in row]
-            for name, rows in host.items()
-            if name.startswith("extra:")
-        },
-    )
+    host_rows = tuple(map(layout.read, row_values))
+    extra_values: dict[str, list[float]] = {}
+    start = batch * width
+    for name, tensor in extras.items():
+        extra_values[name] = list(values[start : start + tensor.numel()])
+        start += tensor.numel()
+    return HostDecision(rows=host_rows, extra_flags=extra_values)
 
 
-class _Packer:
-    """Collects named device tensors, then moves them to the host as one flat tensor."""
+@dataclass(frozen=True, slots=True)
+class _RowLayout:
+    """Where each displayed value sits in one host row (see ``to_host`` for the block order)."""
 
-    def __init__(self) -> None:
-        self._names: list[str] = []
-        self._tensors: list[torch.Tensor] = []
+    option_spans: tuple[tuple[int, int], ...] | None  # per head: (start, size) inside an options block
+    options_width: int  # width of one options block (raw logits, masked logits, probs)
+    has_hidden: bool
 
-    def add(self, name: str, tensor: torch.Tensor) -> None:
-        self._names.append(name)
-        self._tensors.append(tensor)
+    @classmethod
+    def of(cls, result: ActionResult) -> _RowLayout:
+        heads = result.heads
+        if heads is None:
+            return cls(None, 0, result.hidden is not None)
+        raw = heads.raw_logits
+        if isinstance(raw, HeadTensors) and raw.sizes is not None:
+            padded = raw.packed.shape[2]
+            spans = tuple((index * padded, raw.sizes[name]) for index, name in enumerate(HEAD_NAMES))
+            return cls(spans, _NUM_HEADS * padded, result.hidden is not None)
+        spans_list, start = [], 0
+        for name in HEAD_NAMES:
+            size = raw[name].shape[-1]
+            spans_list.append((start, size))
+            start += size
+        return cls(tuple(spans_list), start, result.hidden is not None)
 
-    def transfer(self) -> dict[str, list[list[float]]]:
-        """Each tensor's values as rows: [B, k] → B rows of k, [B] → B rows of 1, a scalar → one row."""
-        flat = torch.cat([tensor.reshape(-1) for tensor in self._tensors]).cpu().tolist()
-        unpacked: dict[str, list[list[float]]] = {}
-        start = 0
-        for name, tensor in zip(self._names, self._tensors, strict=True):
-            rows = tensor.shape[0] if tensor.dim() > 0 else 1
-            width = tensor.numel() // rows if rows else 0
-            unpacked[name] = [flat[start + row * width : start + (row + 1) * width] for row in range(rows)]
-            start += tensor.numel()
-        return unpacked
+    def read(self, row: tuple[float, ...]) -> HostRow:
+        value_at = 2 * _NUM_HEADS
+        options_at = value_at + 1
+        entropy_at = options_at + 3 * self.options_width
+        heads = {}
+        for index, name in enumerate(HEAD_NAMES):
+            if self.option_spans is None:
+                raw = masked = probs = entropy = None
+            else:
+                start, size = self.option_spans[index]
+                raw_start = options_at + start
+                masked_start = raw_start + self.options_width
+                probs_start = masked_start + self.options_width
+                raw = row[raw_start : raw_start + size]
+                masked = row[masked_start : masked_start + size]
+                probs = row[probs_start : probs_start + size]
+                entropy = row[entropy_at + index]
+            heads[name] = HostHead(int(row[index]), row[_NUM_HEADS + index], raw, masked, probs, entropy)
+        hidden_at = entropy_at + (0 if self.option_spans is None else _NUM_HEADS)
+        return HostRow(heads, row[value_at], row[hidden_at] if self.has_hidden else None)
+
+    def passes_checks(self, row: tuple[float, ...]) -> bool:
+        """Every raw logit finite and every head with a valid option (the row carries ``valid_count`` last)."""
+        options_at = 2 * _NUM_HEADS + 1
+        finite = all(map(math.isfinite, row[options_at : options_at + self.options_width]))
+        return finite and min(row[-_NUM_HEADS:]) > 0
 
 
 def _per_head_columns(per_head: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -125,19 +155,3 @@ def _per_head_rows(per_head: Mapping[str, torch.Tensor]) -> torch.Tensor:
     if isinstance(per_head, HeadTensors):
         return per_head.packed.flatten(1)
     return torch.cat([per_head[name] for name in HEAD_NAMES], dim=1)
-
-
-def _head_slice(rows: list[list[float]], per_head: Mapping[str, torch.Tensor], name: str) -> list[list[float]]:
-    """One head's options, per row, out of the rows ``_per_head_rows`` laid out."""
-    if isinstance(per_head, HeadTensors):
-        width = per_head.packed.shape[2]
-        start, size = HEAD_NAMES.index(name) * width, per_head.sizes[name]
-    else:
-        sizes = [per_head[head].shape[-1] for head in HEAD_NAMES]
-        index = HEAD_NAMES.index(name)
-        start, size = sum(sizes[:index]), sizes[index]
-    return [row[start : start + size] for row in rows]
-
-
-def _column(rows: list[list[float]], index: int) -> list[float]:
-    return [row[index] for row in rows]

@@ -15,18 +15,9 @@ import torch
 from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.policy.batch import build_policy_batch
-from tamiyo_tui.policy.host_transfer import to_host
+from tamiyo_tui.policy.host_transfer import HostHead, to_host
 from tamiyo_tui.policy.protocol import PolicyBundle
 from tamiyo_tui.policy.types import Hidden
-
-
-@dataclass(frozen=True, slots=True)
-class HeadNumbers:
-    raw_logits: tuple[float, ...]
-    masked_logits: tuple[float, ...]
-    probs: tuple[float, ...]
-    entropy: float  # normalized to [0, 1]
-    log_prob: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +27,7 @@ class BundleDecision:
     bundle: str
     action: FactoredAction
     chosen: dict[str, str]  # head -> option name
-    heads: dict[str, HeadNumbers]
+    heads: dict[str, HostHead]  # per head: its numbers for this state
     value: float | None  # None: the bundle has no value function
     hidden_norm: float | None
     reason: str | None
@@ -121,27 +112,15 @@ class PolicyRunner:
         return bundle.state_dict()
 
     def _to_decision(self, name: str, result: Any, observation: Observation, next_state: Any) -> BundleDecision:
-        host = to_host(result)
-        indices = {head: host.heads[head].actions[0] for head in HEAD_NAMES}
-        action = FactoredAction.from_head_indices(indices)
-        heads = {}
-        for head in HEAD_NAMES:
-            numbers = host.heads[head]
-            heads[head] = HeadNumbers(
-                raw_logits=tuple(numbers.raw_logits[0]),
-                masked_logits=tuple(numbers.masked_logits[0]),
-                probs=tuple(numbers.probs[0]),
-                entropy=numbers.entropy[0],
-                log_prob=numbers.log_probs[0],
-            )
-        has_value = result.extras.get("has_value", True)
+        row = to_host(result).rows[0]
+        action = FactoredAction.from_indices(*(row.heads[head].action for head in HEAD_NAMES))
         return BundleDecision(
             bundle=name,
             action=action,
             chosen=action.option_names(observation.slot_config),
-            heads=heads,
-            value=host.values[0] if has_value else None,
-            hidden_norm=host.hidden_norms[0] if host.hidden_norms is not None else None,
+            heads=row.heads,
+            value=row.value if result.extras.get("has_value", True) else None,
+            hidden_norm=row.hidden_norm,
             reason=result.reasons[0] if result.reasons else None,
             next_state=next_state,
         )

@@ -239,16 +239,19 @@ def test_compiled_bundle_refuses_to_move_and_keeps_plain_state_dict_keys() -> No
 
 
 def assert_host_matches(host: HostDecision, result: ActionResult) -> None:
-    for name in HEAD_NAMES:
-        head = host.heads[name]
-        assert head.actions == result.action[name].tolist()
-        assert head.log_probs == result.log_prob[name].tolist()
-        assert head.raw_logits == result.heads.raw_logits[name].tolist()
-        assert head.masked_logits == result.heads.masked_logits[name].tolist()
-        assert head.probs == result.heads.probs[name].tolist()
-        assert head.entropy == result.heads.entropy[name].tolist()
-    assert host.values == result.value.tolist()
-    assert host.hidden_norms == torch.linalg.vector_norm(result.hidden[0], dim=(0, 2)).tolist()
+    hidden_norms = torch.linalg.vector_norm(result.hidden[0], dim=(0, 2)).tolist()
+    assert len(host.rows) == result.value.shape[0]
+    for index, row in enumerate(host.rows):
+        for name in HEAD_NAMES:
+            head = row.heads[name]
+            assert head.action == result.action[name][index].item()
+            assert head.log_prob == result.log_prob[name][index].item()
+            assert list(head.raw_logits) == result.heads.raw_logits[name][index].tolist()
+            assert list(head.masked_logits) == result.heads.masked_logits[name][index].tolist()
+            assert list(head.probs) == result.heads.probs[name][index].tolist()
+            assert head.entropy == result.heads.entropy[name][index].item()
+        assert row.value == result.value[index].item()
+        assert row.hidden_norm == hidden_norms[index]
 
 
 def test_to_host_equals_per_tensor_values_for_the_fast_path() -> None:
