@@ -10,6 +10,7 @@ Two routes give identical tensors (the agreement and equality tests hold them to
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -54,9 +55,19 @@ def build_policy_batch(
         ]
     return PolicyBatch(
         observations=observations,
-        features=torch.tensor([observation_features(obs) for obs in observations], dtype=torch.float32).to(device),
+        features=_float32_rows([observation_features(obs) for obs in observations]).to(device),
         masks=_masks_from_rows(mask_rows, observations[0], device),
     )
+
+
+def _float32_rows(rows: Sequence[Sequence[float]]) -> torch.Tensor:
+    """[len(rows), len(row)] float32, each value rounded once from its float64, as ``torch.tensor`` would.
+
+    Packing the floats into a buffer first costs a fraction of ``torch.tensor``'s per-element conversion.
+    """
+    values = [value for row in rows for value in row]
+    buffer = bytearray(struct.pack(f"{len(values)}d", *values))
+    return torch.frombuffer(buffer, dtype=torch.float64).to(torch.float32).view(len(rows), -1)
 
 
 def _masks_from_rows(rows: Sequence[MaskRow], first: Observation, device: torch.device | str) -> HeadTensors:
@@ -66,7 +77,8 @@ def _masks_from_rows(rows: Sequence[MaskRow], first: Observation, device: torch.
     """
     sizes = get_action_head_sizes(first.slot_config)
     width = max(sizes.values())
-    padding = {head: (False,) * (width - size) for head, size in sizes.items()}
-    flat = [allowed for row in rows for head in HEAD_NAMES for allowed in (*row[head], *padding[head])]
-    packed = torch.tensor(flat, dtype=torch.bool).view(len(rows), len(HEAD_NAMES), width).to(device)
+    padding = {head: bytes(width - size) for head, size in sizes.items()}
+    # One byte per option (True → 1): the buffer is the bool tensor's memory.
+    flat = bytearray(b"".join(bytes(row[head]) + padding[head] for row in rows for head in HEAD_NAMES))
+    packed = torch.frombuffer(flat, dtype=torch.bool).view(len(rows), len(HEAD_NAMES), width).to(device)
     return HeadTensors(packed, sizes)
