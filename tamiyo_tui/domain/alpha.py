@@ -6,11 +6,16 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum
 
+from tamiyo_tui.domain.enum_tables import names_by_value
+
 
 class AlphaMode(IntEnum):
     HOLD = 0
     UP = 1
     DOWN = 2
+
+
+ALPHA_MODE_NAMES: dict[int, str] = names_by_value(AlphaMode)
 
 
 class AlphaCurve(IntEnum):

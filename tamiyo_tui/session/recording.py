@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
-from tamiyo_tui.domain.alpha import AlphaMode
+from tamiyo_tui.domain.alpha import ALPHA_MODE_NAMES
 from tamiyo_tui.domain.observation import Observation
+from tamiyo_tui.domain.stages import STAGE_NAMES
 from tamiyo_tui.rules.masks import MaskExplanation, OptionVerdict
 from tamiyo_tui.session.records import (
     DecisionRecord,
@@ -45,11 +46,11 @@ def summarize_observation(obs: Observation) -> ObservationSummary:
             slot_id: None
             if (report := obs.slots.get(slot_id)) is None
             else SlotSummary(
-                stage=report.stage.name,
+                stage=STAGE_NAMES[report.stage],
                 blueprint=report.blueprint_id,
                 alpha=report.alpha,
                 alpha_target=report.alpha_target,
-                alpha_mode=AlphaMode(report.alpha_mode).name,
+                alpha_mode=ALPHA_MODE_NAMES[report.alpha_mode],
                 epochs_in_stage=report.epochs_in_stage,
                 age=report.epochs_total,
                 contribution=report.counterfactual_contribution,
