@@ -155,18 +155,26 @@ class HeuristicPolicyBundle:
         self, chosen: torch.Tensor, masks: Mapping[str, torch.Tensor], sizes: dict[str, int]
     ) -> None:
         # The controller obeys the mask rules; this holds it to the tensors the session actually built.
-        picked = []
-        for head, mask in masks.items():
-            expected = (chosen.shape[0], sizes[head])
-            if tuple(mask.shape) != expected:
-                raise ValueError(f"batch.masks['{head}'] has shape {tuple(mask.shape)}, expected {expected}")
-            column = chosen[:, HEAD_NAMES.index(head)].to(mask.device)
-            picked.append(mask.to(torch.bool).gather(1, column.unsqueeze(1)).squeeze(1))
-        allowed = torch.stack(picked, dim=1) if picked else None
-        if allowed is None or bool(allowed.all()):  # one host sync for the whole batch
+        width = max(sizes.values())
+        if isinstance(masks, HeadTensors) and masks.packed.shape == (chosen.shape[0], len(HEAD_NAMES), width):
+            # Already [B, heads, widest head] (build_policy_batch's small-batch route): one gather for all heads.
+            heads = list(HEAD_NAMES)
+            allowed = masks.packed.gather(2, chosen.unsqueeze(-1).to(masks.packed.device)).squeeze(-1)
+        else:
+            heads, picked = list(masks), []
+            for head, mask in masks.items():
+                expected = (chosen.shape[0], sizes[head])
+                if tuple(mask.shape) != expected:
+                    raise ValueError(f"batch.masks['{head}'] has shape {tuple(mask.shape)}, expected {expected}")
+                column = chosen[:, HEAD_NAMES.index(head)].to(mask.device)
+                picked.append(mask.to(torch.bool).gather(1, column.unsqueeze(1)).squeeze(1))
+            if not picked:
+                return
+            allowed = torch.stack(picked, dim=1)
+        if bool(allowed.all()):  # one host sync for the whole batch
             return
         row, index = (int(v) for v in (~allowed).nonzero()[0])
-        head = list(masks)[index]
+        head = heads[index]
         option = HEAD_SPECS_BY_NAME[head].names(self._slot_config)[int(chosen[row, HEAD_NAMES.index(head)])]
         raise ValueError(
             f"The heuristic chose {head}={option} for row {row}, but batch.masks forbids it: the batch "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from tamiyo_tui.domain.actions import (
     HEAD_NAMES,
@@ -23,7 +24,7 @@ from tamiyo_tui.domain.actions import (
     TempoAction,
     blueprints_for_topology,
 )
-from tamiyo_tui.domain.alpha import AlphaMode
+from tamiyo_tui.domain.alpha import ALPHA_MODE_NAMES, AlphaMode
 from tamiyo_tui.domain.constants import MIN_PRUNE_AGE
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.slots import SlotConfig
@@ -33,7 +34,7 @@ from tamiyo_tui.domain.stages import (
     FOSSILIZABLE_STAGES,
     PRUNABLE_STAGES,
     RETARGETABLE_STAGES,
-    SeedStage,
+    STAGE_NAMES,
 )
 
 
@@ -58,6 +59,21 @@ class MaskInputs:
     topology: str = "cnn"
     min_prune_age: int = MIN_PRUNE_AGE
     allow_governor_override: bool = False
+
+    def __hash__(self) -> int:
+        # The dataclass hash would hash the slot_states dict and fail; a frozenset matches dict equality.
+        return hash(
+            (
+                frozenset(self.slot_states.items()),
+                self.enabled_slots,
+                self.slot_config,
+                self.total_seeds,
+                self.max_seeds,
+                self.topology,
+                self.min_prune_age,
+                self.allow_governor_override,
+            )
+        )
 
     @property
     def ordered_enabled(self) -> tuple[str, ...]:
@@ -99,11 +115,13 @@ class OptionVerdict:
 class MaskExplanation:
     """Verdicts for every option of every head, in canonical head and option order."""
 
-    heads: dict[str, tuple[OptionVerdict, ...]]
+    heads: Mapping[str, tuple[OptionVerdict, ...]]
     # Derived from ``heads`` once: the inspector reads the masks several times per decision.
     _masks: dict[str, tuple[bool, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Read-only: explain_masks hands the same explanation to every caller that asks about a state.
+        object.__setattr__(self, "heads", MappingProxyType(dict(self.heads)))
         masks = {head: tuple([verdict.allowed for verdict in self.heads[head]]) for head in HEAD_NAMES}
         object.__setattr__(self, "_masks", masks)
 
@@ -176,17 +194,13 @@ def _always_open(head: str, enum: type, why: str) -> tuple[OptionVerdict, ...]:
 
 
 def _stage_name(stage: int) -> str:
-    try:
-        return SeedStage(stage).name
-    except ValueError:
-        return f"stage {stage}"
+    name = STAGE_NAMES.get(stage)
+    return f"stage {stage}" if name is None else name
 
 
 def _mode_name(mode: int) -> str:
-    try:
-        return AlphaMode(mode).name
-    except ValueError:
-        return f"mode {mode}"
+    name = ALPHA_MODE_NAMES.get(mode)
+    return f"mode {mode}" if name is None else name
 
 
 def _describe(slots: tuple[str, ...]) -> str:
@@ -333,6 +347,9 @@ def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[O
     )
 
 
+# A step asks for the same state's explanation more than once (the session, the heuristic, the "why"
+# panel), and an idle stretch of an episode repeats states; the result is immutable, so it is shared.
+@functools.lru_cache(maxsize=1024)
 def explain_masks(inputs: MaskInputs) -> MaskExplanation:
     """Every head's verdicts with reasons. ``masks()`` of the result is the mask itself."""
     op_verdicts, can_germinate, retargetable = _op_verdicts(inputs)
