@@ -281,7 +281,7 @@ class FactoredRecurrentActorCritic(nn.Module):
         probs = log_softmax.exp()
         valid_count = mask.sum(dim=-1)
         # Same formula as MaskedCategorical.entropy(); the lookup folds in the 1/ln(n) scale and the n <= 1 case.
-        entropy = (probs * log_softmax).mul_(mask).sum(dim=-1).mul_(fused.entropy_scale[valid_count])
+        entropy = (probs * log_softmax).mul_(mask).sum(dim=-1).mul_(torch.take(fused.entropy_scale, valid_count))
         extras: dict[str, object] = {}
         if MaskedCategorical.validate:  # the same global switch as the readable path's checks
             extras["checks"] = DecisionChecks(raw=raw, mask=mask, valid_count=valid_count, head_sizes=self.head_sizes)
@@ -403,7 +403,8 @@ class FusedWeights:
     def trunk(self, state: torch.Tensor, hidden: Hidden) -> tuple[torch.Tensor, Hidden]:
         """Features → one LSTM step per layer → LayerNorm: [B, H] and the new (h, c)."""
         weight_t, bias, ln_weight, ln_bias = self.feature
-        x = nn.functional.layer_norm(torch.addmm(bias, state, weight_t), ln_weight.shape, ln_weight, ln_bias).relu_()
+        # torch.layer_norm is what nn.functional.layer_norm calls, minus its Python-level dispatch checks.
+        x = torch.layer_norm(torch.addmm(bias, state, weight_t), ln_weight.shape, ln_weight, ln_bias).relu_()
         if len(self.lstm) == 1:  # the usual case: views instead of a per-layer split and a stack
             x, c = torch.lstm_cell(x, [hidden[0][0], hidden[1][0]], *self.lstm[0])
             new_hidden = (x.unsqueeze(0), c.unsqueeze(0))
@@ -414,7 +415,7 @@ class FusedWeights:
                 h_layers.append(x)
                 c_layers.append(c)
             new_hidden = (torch.stack(h_layers), torch.stack(c_layers))
-        return nn.functional.layer_norm(x, self.lstm_ln[0].shape, self.lstm_ln[0], self.lstm_ln[1]), new_hidden
+        return torch.layer_norm(x, self.lstm_ln[0].shape, self.lstm_ln[0], self.lstm_ln[1]), new_hidden
 
     def heads(self, trunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw logits [B, heads, max head size] and value [B] from the normalized trunk output."""
@@ -450,7 +451,7 @@ class FusedWeights:
 
         ``chosen`` [B, heads] holds each head's choice under ``mask``; both come back with the rule applied.
         """
-        override = self.style_override[chosen[:, HEAD_INDEX["op"]]]
+        override = self.style_override.index_select(0, chosen.select(1, HEAD_INDEX["op"]))
         mask = torch.where(override.unsqueeze(-1), self.style_forced_mask, mask)
         return torch.where(override, self.style_forced_choice, chosen), mask
 

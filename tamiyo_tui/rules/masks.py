@@ -112,24 +112,47 @@ class OptionVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadColumns:
+    """One head's verdicts as parallel columns, the shape a decision record stores them in."""
+
+    options: tuple[str, ...]
+    mask: tuple[bool, ...]
+    reasons: tuple[str, ...]
+    valid_count: int
+
+    @classmethod
+    def of(cls, verdicts: tuple[OptionVerdict, ...]) -> HeadColumns:
+        mask = tuple([verdict.allowed for verdict in verdicts])
+        return cls(
+            options=tuple([verdict.option for verdict in verdicts]),
+            mask=mask,
+            reasons=tuple([verdict.reason for verdict in verdicts]),
+            valid_count=sum(mask),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MaskExplanation:
     """Verdicts for every option of every head, in canonical head and option order."""
 
     heads: Mapping[str, tuple[OptionVerdict, ...]]
-    # Derived from ``heads`` once: the inspector reads the masks several times per decision.
-    _masks: dict[str, tuple[bool, ...]] = field(init=False, repr=False, compare=False)
+    # Derived from ``heads`` once: a step reads the masks and columns several times, and explain_masks
+    # hands one explanation to every caller that asks about the same state.
+    _columns: dict[str, HeadColumns] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Read-only: explain_masks hands the same explanation to every caller that asks about a state.
+        # Read-only, since it is shared.
         object.__setattr__(self, "heads", MappingProxyType(dict(self.heads)))
-        masks = {head: tuple([verdict.allowed for verdict in self.heads[head]]) for head in HEAD_NAMES}
-        object.__setattr__(self, "_masks", masks)
+        object.__setattr__(self, "_columns", {head: HeadColumns.of(self.heads[head]) for head in HEAD_NAMES})
+
+    def columns(self, head: str) -> HeadColumns:
+        return self._columns[head]
 
     def mask(self, head: str) -> tuple[bool, ...]:
-        return self._masks[head]
+        return self._columns[head].mask
 
     def masks(self) -> dict[str, tuple[bool, ...]]:
-        return dict(self._masks)
+        return {head: columns.mask for head, columns in self._columns.items()}
 
     def verdict(self, head: str, option: str) -> OptionVerdict:
         for verdict in self.heads[head]:

@@ -10,7 +10,7 @@ from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.alpha import ALPHA_MODE_NAMES
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.stages import STAGE_NAMES
-from tamiyo_tui.rules.masks import MaskExplanation, OptionVerdict
+from tamiyo_tui.rules.masks import MaskExplanation
 from tamiyo_tui.session.records import (
     DecisionRecord,
     HeadRecord,
@@ -71,7 +71,7 @@ def _log_softmax_at(logits: Sequence[float], index: int) -> float:
 
 
 def head_records(
-    verdicts_by_head: Mapping[str, Sequence[OptionVerdict]],
+    explanation: MaskExplanation,
     decision: BundleDecision,
     chosen: Mapping[str, str] | None = None,
 ) -> dict[str, HeadRecord]:
@@ -83,26 +83,24 @@ def head_records(
     chosen = decision.chosen if chosen is None else chosen
     heads = {}
     for head in HEAD_NAMES:
-        verdicts = verdicts_by_head[head]
+        columns = explanation.columns(head)
         numbers = decision.heads[head]
-        options = tuple(v.option for v in verdicts)
         option = chosen[head]
         if option == decision.chosen[head]:
             log_prob = numbers.log_prob
-        elif option in options:
-            log_prob = _log_softmax_at(numbers.masked_logits, options.index(option))
+        elif option in columns.options:
+            log_prob = _log_softmax_at(numbers.masked_logits, columns.options.index(option))
         else:
             log_prob = -math.inf
-        mask = tuple(v.allowed for v in verdicts)
         heads[head] = HeadRecord(
-            options=options,
-            mask=mask,
-            reasons=tuple(v.reason for v in verdicts),
+            options=columns.options,
+            mask=columns.mask,
+            reasons=columns.reasons,
             raw_logits=numbers.raw_logits,
             masked_logits=numbers.masked_logits,
             probs=numbers.probs,
             entropy=numbers.entropy,
-            valid_count=sum(mask),
+            valid_count=columns.valid_count,
             chosen=option,
             log_prob=log_prob,
         )
@@ -126,7 +124,7 @@ def build_record(
     governor_override: bool,
 ) -> DecisionRecord:
     carried_out = action.option_names(observation.slot_config)
-    heads = head_records(explanation.heads, decision, carried_out)
+    heads = head_records(explanation, decision, carried_out)
     return DecisionRecord(
         step=step,
         epoch=epoch,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tamiyo_tui.domain.actions import FactoredAction
-from tamiyo_tui.rules.masks import OptionVerdict
+from tamiyo_tui.rules.masks import MaskExplanation
 from tamiyo_tui.session.decide import BundleDecision
 from tamiyo_tui.session.headless import OpenedRun, open_run
 from tamiyo_tui.session.jsonl import RecordWriter
@@ -152,7 +152,7 @@ class LiveInspector:
         explanation = session.explanation()
         decision, error = None, None
         try:
-            decision = _decision_view(session.pending_decisions()[session.active], explanation.heads)
+            decision = _decision_view(session.pending_decisions()[session.active], explanation)
         except OPERATION_ERRORS as err:
             error = f"policy error: {err}"
         return Frame(
@@ -202,9 +202,9 @@ class LiveInspector:
         return tuple(items)
 
 
-def _decision_view(decision: BundleDecision, verdicts: dict[str, tuple[OptionVerdict, ...]]) -> Decision:
+def _decision_view(decision: BundleDecision, explanation: MaskExplanation) -> Decision:
     """The pending decision in the record's per-head shape (masks and reasons from the rule set)."""
-    heads = head_records(verdicts, decision)
+    heads = head_records(explanation, decision)
     return Decision(decision.bundle, heads, decision.value, decision.hidden_norm, decision.reason)
 
 
