@@ -1,4 +1,4 @@
-"""Turn a ``--device`` string into a torch.device, with errors a user can act on."""
+"""Turn a ``--device`` string into a torch.device, with errors a user can act on; CPU threading for inspection."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import torch
 
 from tamiyo_tui.device_spec import DEVICE_CHOICES, DeviceError, parse_device_spec
 
-__all__ = ["DEVICE_CHOICES", "DeviceError", "resolve_device"]
+__all__ = ["DEVICE_CHOICES", "DeviceError", "resolve_device", "use_one_cpu_thread"]
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -32,3 +32,14 @@ def resolve_device(spec: str) -> torch.device:
 
 def _current_cuda_device() -> torch.device:
     return torch.device("cuda", torch.cuda.current_device())
+
+
+def use_one_cpu_thread() -> None:
+    """Run torch's CPU ops on the calling thread only.
+
+    An inspection session decides one state at a time: its tensors are far below the size at which
+    intra-op parallelism pays, while the pool's idle workers spin on the other cores after each op. In
+    the TUI that spinning takes the core the event loop renders on (measured with bench/ui_bench.py:
+    the engine's step took ~3× longer with the default pool on a 2-core machine).
+    """
+    torch.set_num_threads(1)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from tamiyo_tui import __version__
 from tamiyo_tui.domain.actions import LifecycleOp
+from tamiyo_tui.policy.devices import use_one_cpu_thread
 from tamiyo_tui.session.expectations import CheckFailure, count_checks, evaluate
 from tamiyo_tui.session.jsonl import RecordWriter
 from tamiyo_tui.session.loading import LoadedPolicies, load_policies
@@ -44,8 +45,12 @@ def open_run(
     shadow: bool = True,
     keep_records: bool = True,
 ) -> OpenedRun:
-    """Load a scenario and its policy and start a session on it; bad input raises an InputError."""
+    """Load a scenario and its policy and start a session on it; bad input raises an InputError.
+
+    Sets torch to one CPU thread for the process (``use_one_cpu_thread``): a session decides one state at a time.
+    """
     scenario, spec = open_scenario(scenario_path, policy=policy, seed=seed)
+    use_one_cpu_thread()
     policies = load_policies(spec, scenario, device)
     scenario = policies.scenario
     header = RunHeader(
