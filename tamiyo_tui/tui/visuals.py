@@ -113,3 +113,20 @@ def fmt_logit(value: float) -> str:
 
 def fmt_prob(value: float) -> str:
     return f"{value:.2f}"
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+SPARK_GAP = " "  # a NaN or infinite value (a diverged loss) leaves a gap rather than a made-up bar
+
+
+def sparkline(values: tuple[float, ...], width: int) -> str:
+    """The last ``width`` values, one cell each, oldest left, scaled between their own min and max."""
+    shown = values[-width:] if width > 0 else ()
+    finite = [v for v in shown if math.isfinite(v)]
+    if not finite:
+        return SPARK_GAP * len(shown)
+    low, span = min(finite), max(finite) - min(finite)
+    top = len(SPARK_BARS) - 1
+    return "".join(
+        SPARK_BARS[round((v - low) / span * top) if span else top // 2] if math.isfinite(v) else SPARK_GAP
+        for v in shown
+    )

@@ -18,7 +18,7 @@ from tamiyo_tui.tui.frames import (
     action_label,
     first_frame,
 )
-from tamiyo_tui.tui.visuals import cooldown_left, fmt_logit
+from tamiyo_tui.tui.visuals import cooldown_left, fmt_logit, sparkline
 from tamiyo_tui.tui.widgets.heads import Selection, heads_text
 from tamiyo_tui.tui.widgets.timeline import timeline_rows
 
@@ -122,3 +122,12 @@ def test_action_labels_name_what_matters_for_the_op() -> None:
     assert action_label({**base, "op": "GERMINATE"}) == "GERMINATE r0c1 NORM"
     assert action_label({**base, "op": "SET_ALPHA_TARGET"}) == "SET_ALPHA_TARGET r0c1 HALF"
     assert action_label({**base, "op": "PRUNE"}) == "PRUNE r0c1"
+
+
+def test_sparkline_draws_one_cell_per_epoch_scaled_to_its_own_range() -> None:
+    assert sparkline((1.0, 2.0, 3.0), 10) == "▁▅█"
+    assert sparkline((0.0, 1.0, 2.0, 3.0), 2) == "▁█"  # the newest values, rescaled to what is shown
+    assert sparkline((5.0, 5.0), 4) == "▄▄"  # a flat history sits mid-height
+    assert sparkline((1.0, float("nan"), float("inf"), 3.0), 8) == "▁  █"  # a diverged value is a gap
+    assert sparkline((float("nan"),), 8) == " "
+    assert sparkline((1.0, 2.0), 0) == ""
