@@ -26,7 +26,7 @@ def status_line(app: TamiyoApp) -> str:
 
 
 def why(app: TamiyoApp) -> str:
-    return str(app.query_one(WhyPanel).render())
+    return str(app.query_one(WhyPanel).text)
 
 
 async def test_the_first_frame_shows_the_scenario_and_then_the_policy(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Static
 
 from tamiyo_tui.tui.app import TamiyoApp
 from tamiyo_tui.tui.capture import screen_text
 from tamiyo_tui.tui.launch import build_live_app
+from tamiyo_tui.tui.widgets.text_line import TextLine
 
 # Epoch 1: r0c0 TRAINING (FOSSILIZE is masked: no HOLDING seed), r0c1 EMBARGOED (cooldown), r0c2 disabled.
 LESSON_YAML = """\
@@ -94,4 +94,4 @@ def screen(app: TamiyoApp) -> str:
 
 def outcome(app: TamiyoApp) -> str:
     """The outcome line's words, however the terminal width wrapped them."""
-    return str(app.query_one("#outcome", Static).render())
+    return str(app.query_one("#outcome", TextLine).text)

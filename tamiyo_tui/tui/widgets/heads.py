@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
 
 from tamiyo_tui.rules.masks import OptionVerdict
 from tamiyo_tui.session.records import HeadRecord
@@ -28,6 +27,7 @@ from tamiyo_tui.tui.visuals import (
     fmt_prob,
     fmt_value,
 )
+from tamiyo_tui.tui.widgets.text_line import TextLine
 
 INDENT = "  "
 GAP = "  "
@@ -162,7 +162,7 @@ class HeadsPanel(VerticalScroll, can_focus=True):
         self._height = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(id="heads-body")
+        yield TextLine(id="heads-body")
 
     def show(self, frame: Frame) -> None:
         self._frame = frame
@@ -204,9 +204,11 @@ class HeadsPanel(VerticalScroll, can_focus=True):
         lines = len(text.plain.split("\n"))
         if lines < self._height:
             text.append("\n" * (self._height - lines))
-        grew = lines > self._height
+        body = self.query_one("#heads-body", TextLine)
+        if lines > self._height:
+            body.styles.height = lines  # the one case that needs a layout pass
         self._height = max(lines, self._height)
-        self.query_one("#heads-body", Static).update(text, layout=grew)
+        body.set_text(text)
 
     def _option_count(self, head: str) -> int:
         return len(self._frame.verdicts[head]) if self._frame is not None else 1

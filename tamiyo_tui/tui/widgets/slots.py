@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
 
 from tamiyo_tui.domain.slots import SlotConfig, SlotIdError, parse_slot_id
 from tamiyo_tui.session.records import ObservationSummary, SlotSummary
 from tamiyo_tui.tui.visuals import COOLDOWN, EMPTY_STAGE, MODE_ARROWS, alpha_bar, cooldown_left, stage_text
+from tamiyo_tui.tui.widgets.text_line import TextLine
 
 # Below this many content rows a card folds its five lines into three (the compact layout).
 FULL_CARD_ROWS = 5
@@ -48,8 +49,8 @@ def card_lines(summary: SlotSummary | None, *, enabled: bool, width: int, rows: 
     return lines
 
 
-class SlotCard(Widget):
-    """One slot. Holds the slot's summary and re-renders at whatever size the layout gives it."""
+class SlotCard(TextLine):
+    """One slot. Holds the slot's summary and lays its card out for whatever size the layout gives it."""
 
     def __init__(self, slot_id: str) -> None:
         super().__init__(id=f"slot-{slot_id}", classes="slot-card")
@@ -65,15 +66,18 @@ class SlotCard(Widget):
         self._summary, self._enabled, self._shown = summary, enabled, True
         self.set_class(not enabled, "-disabled")
         self.set_class(summary is None, "-empty")
-        self.refresh()
+        self._lay_out()
 
-    def render(self) -> RenderResult:
+    def on_resize(self) -> None:
+        self._lay_out()  # Textual also runs TextLine.on_resize (handlers run up the class hierarchy)
+
+    def _lay_out(self) -> None:
         width, rows = self.content_size
         lines = card_lines(self._summary, enabled=self._enabled, width=max(width, 8), rows=rows)
         text = Text("\n").join(lines[: max(rows, 1)])
         text.no_wrap = True
         text.overflow = "ellipsis"
-        return text
+        self.set_text(text)
 
 
 class SlotGrid(Grid):
