@@ -5,9 +5,10 @@ The layout is the reference's *batched* one (what a policy trained by the vector
 and no telemetry block. ``docs/features.md`` has the full table and the choices made where the
 reference's two extractors disagree.
 
-``batch_features`` is the hot path: it gathers plain numbers in Python, makes one tensor, and does every
-clamp, scale and one-hot as a whole-batch tensor op. ``observation_features`` states the same rules field
-by field in plain Python; the tests hold the two equal.
+``batch_features`` is the hot path: one Python loop gathers each env's plain numbers into a flat record,
+``struct`` packs the records into one buffer (fields declared int as int64, the rest as float64), and every
+ratio, clamp, scale and one-hot is then a whole-batch tensor op. ``observation_features`` states the same
+rules field by field in plain Python; the tests hold the two equal.
 
 No NaN ever leaves either extractor: a NaN in a loss column becomes the loss cap (as the reference's dict
 path does for a missing loss), a NaN anywhere else becomes 0.0.
@@ -15,19 +16,21 @@ path does for a missing loss), a NaN anywhere else becomes 0.0.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from operator import attrgetter
-from typing import Any
+from operator import attrgetter, itemgetter
+from typing import Any, get_type_hints
 
 import torch
 
 from tamiyo_tui.domain.actions import BLUEPRINT_ID_TO_INDEX, BLUEPRINT_IDS, NUM_BLUEPRINTS, TEMPO_TO_EPOCHS, TempoAction
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
-from tamiyo_tui.domain.observation import HISTORY_LENGTH, Observation, SlotReport
+from tamiyo_tui.domain.observation import HISTORY_LENGTH, HostMetrics, Observation, SlotReport
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import INDEX_TO_STAGE, NUM_STAGES, STAGE_TO_INDEX
 
@@ -304,10 +307,9 @@ def batch_features_reference(
 
 # --- vectorized batch path -----------------------------------------------------------------------------
 
-# Each env is gathered as one record of plain numbers:
-#   base columns 0 .. SEED_UTILISATION−1 in layout order (HostMetrics scalars, padded histories,
-#   total_params), then total_seeds, max_seeds, max_epochs, then one record per slot: the scalar slot
-#   features in layout order, the stage value, the blueprint index.
+# The gather writes each env as one record of plain numbers, one column per name below: the sources of the
+# host block in layout order (total_seeds becomes the seed utilisation in place), the Observation settings
+# the slot math needs, then one slot record per slot in slot-config order.
 _HOST_SCALARS = tuple(feature for feature in BaseFeature if feature < BaseFeature.LOSS_HISTORY)
 assert list(BaseFeature)[len(_HOST_SCALARS) :] == [
     BaseFeature.LOSS_HISTORY,
@@ -315,106 +317,145 @@ assert list(BaseFeature)[len(_HOST_SCALARS) :] == [
     BaseFeature.TOTAL_PARAMS,
     BaseFeature.SEED_UTILISATION,
 ]
-assert BaseFeature.SEED_UTILISATION == BASE_FEATURE_SIZE - 1
-_get_host_scalars = attrgetter(*(feature.name.lower() for feature in _HOST_SCALARS))
-_get_env_counts = attrgetter("total_params", "total_seeds", "max_seeds", "max_epochs")
-_HISTORY_PADDING = tuple((0.0,) * (HISTORY_LENGTH - recorded) for recorded in range(HISTORY_LENGTH + 1))
-_TOTAL_SEEDS_COLUMN = BaseFeature.SEED_UTILISATION.value
-_MAX_SEEDS_COLUMN = _TOTAL_SEEDS_COLUMN + 1
-_MAX_EPOCHS_COLUMN = _MAX_SEEDS_COLUMN + 1
-_ENV_RECORD_SIZE = _MAX_EPOCHS_COLUMN + 1
-
-_SLOT_SCALARS = tuple(feature for feature in SlotFeature if feature not in SLOT_WIDTHS)
-assert _SLOT_SCALARS[0] is SlotFeature.IS_ACTIVE
-# IS_ACTIVE is not a report field (it is 1.0 for every report); the stage value rides along at the end.
-_get_report_fields = attrgetter(*(feature.name.lower() for feature in _SLOT_SCALARS[1:]), "stage")
-_STAGE_COLUMN = len(_SLOT_SCALARS)
-_BLUEPRINT_COLUMN = _STAGE_COLUMN + 1
-_SLOT_RECORD_SIZE = _BLUEPRINT_COLUMN + 1
-
-# One-hot tables indexed by stage value / blueprint index. Their last row is all zeros and stands for an
-# absent slot, an invalid stage value or an unknown blueprint id; reserved stage values also map to zeros.
-_NO_STAGE = max(STAGE_TO_INDEX) + 1
-_NO_BLUEPRINT = NUM_BLUEPRINTS
-
-
-def _stage_one_hot_by_value() -> torch.Tensor:
-    table = torch.zeros(_NO_STAGE + 1, NUM_STAGES, dtype=torch.float64)
-    for value, index in STAGE_TO_INDEX.items():
-        table[value, index] = 1.0
-    return table
-
-
-_STAGE_ONE_HOT = _stage_one_hot_by_value()
-_BLUEPRINT_ONE_HOT = torch.cat(
-    [torch.eye(NUM_BLUEPRINTS, dtype=torch.float64), torch.zeros(1, NUM_BLUEPRINTS, dtype=torch.float64)]
+_ENV_COUNTS = ("total_params", "total_seeds", "max_seeds", "max_epochs")
+_ENV_COLUMNS = (
+    *(feature.name.lower() for feature in _HOST_SCALARS),
+    *("loss_history",) * HISTORY_LENGTH,
+    *("accuracy_history",) * HISTORY_LENGTH,
+    *_ENV_COUNTS,
 )
+_get_host_scalars = attrgetter(*_ENV_COLUMNS[: len(_HOST_SCALARS)])
+_get_env_counts = attrgetter(*_ENV_COUNTS)
+_HISTORY_PADDING = tuple((0.0,) * (HISTORY_LENGTH - recorded) for recorded in range(HISTORY_LENGTH + 1))
+_RECENT_HISTORY = slice(-HISTORY_LENGTH, None)
+_TOTAL_SEEDS_COLUMN = _ENV_COLUMNS.index("total_seeds")
+_MAX_SEEDS_COLUMN = _ENV_COLUMNS.index("max_seeds")
+_MAX_EPOCHS_COLUMN = _ENV_COLUMNS.index("max_epochs")
+assert _TOTAL_SEEDS_COLUMN == BaseFeature.SEED_UTILISATION == BASE_FEATURE_SIZE - 1
+
+# A slot record holds the report fields behind the scalar slot features, in layout order (one run of the
+# block, ALPHA to DOWNSTREAM_ALPHA_SUM), then the stage value and the blueprint column.
+_REPORT_SCALARS = tuple(f for f in SlotFeature if f not in SLOT_WIDTHS and f is not SlotFeature.IS_ACTIVE)
+assert [int(f) for f in _REPORT_SCALARS] == list(range(SlotFeature.STAGE + NUM_STAGES, SlotFeature.BLUEPRINT))
+_SLOT_COLUMNS = (*(feature.name.lower() for feature in _REPORT_SCALARS), "stage", "blueprint")
+_get_report_fields = attrgetter(*_SLOT_COLUMNS[:-1])
+_STAGE_COLUMN = _SLOT_COLUMNS.index("stage")
+_BLUEPRINT_COLUMN = _SLOT_COLUMNS.index("blueprint")
+# The blueprint column holds the blueprint's index in BLUEPRINT_IDS, or one of these two values, which set
+# no bit. IS_ACTIVE is read off this column too, so an empty slot needs no column of its own.
+_UNKNOWN_BLUEPRINT = NUM_BLUEPRINTS
+_EMPTY_SLOT = NUM_BLUEPRINTS + 1
+_NO_STAGE = max(STAGE_TO_INDEX) + 1  # an empty slot's stage value; it sets no bit either
 
 
-def _absent_slot_record() -> tuple[float, ...]:
-    record = [0.0] * _SLOT_RECORD_SIZE
-    record[_SLOT_SCALARS.index(SlotFeature.BLEND_TEMPO_EPOCHS)] = float(ABSENT_SLOT_TEMPO_EPOCHS)
-    record[_SLOT_SCALARS.index(SlotFeature.ALPHA_ALGORITHM)] = ALPHA_ALGORITHM_SHIFT  # reads as ADD → 0.0
-    record[_STAGE_COLUMN] = _NO_STAGE
-    record[_BLUEPRINT_COLUMN] = _NO_BLUEPRINT
-    return tuple(record)
+def _int_fields(*record_types: type) -> frozenset[str]:
+    """Names of the fields declared as int (IntEnum and bool included)."""
+    return frozenset(
+        name
+        for record_type in record_types
+        for name, hint in get_type_hints(record_type).items()
+        if isinstance(hint, type) and issubclass(hint, int)
+    )
 
 
-_ABSENT_SLOT_RECORD = _absent_slot_record()
+# Columns packed as int64 rather than float64. struct turns an int into a double through a temporary float
+# object, which made the int columns (a third of the values) cost as much to pack as all the float ones.
+_INT_COLUMNS = _int_fields(HostMetrics, Observation, SlotReport) | {"blueprint"}
 
 
-def _slot_block_pieces() -> tuple[tuple[slice, SlotFeature | slice], ...]:
-    """The slot layout as (block span, source) pairs; a source is a one-hot member or a run of scalar columns."""
-    pieces: list[tuple[slice, SlotFeature | slice]] = []
-    for feature in SlotFeature:
-        span = slice(feature.value, feature.value + SLOT_WIDTHS.get(feature, 1))
-        if feature in SLOT_WIDTHS:
-            pieces.append((span, feature))
-            continue
-        column = _SLOT_SCALARS.index(feature)
-        source = slice(column, column + 1)
-        if pieces and isinstance(pieces[-1][1], slice) and pieces[-1][1].stop == column:
-            run_span, run_source = pieces.pop()
-            span, source = slice(run_span.start, span.stop), slice(run_source.start, source.stop)
-        pieces.append((span, source))
-    return tuple(pieces)
+def _empty_slot_record() -> tuple[float, ...]:
+    """What the gather writes for an empty slot: values the slot math turns into the absent-slot block."""
+    record: dict[str, float] = dict.fromkeys(_SLOT_COLUMNS, 0)
+    record["blend_tempo_epochs"] = ABSENT_SLOT_TEMPO_EPOCHS
+    record["alpha_algorithm"] = ALPHA_ALGORITHM_SHIFT  # reads as ADD → 0.0
+    record["stage"] = _NO_STAGE
+    record["blueprint"] = _EMPTY_SLOT
+    return tuple(int(value) if column in _INT_COLUMNS else float(value) for column, value in record.items())
 
 
-_SLOT_BLOCK_PIECES = _slot_block_pieces()
+_EMPTY_SLOT_RECORD = _empty_slot_record()
+
+
+def _runs(flags: Sequence[object]) -> list[tuple[slice, object]]:
+    """Runs of equal consecutive flags, as (columns, flag): ``[0, 0, 5]`` → ``[(0:2, 0), (2:3, 5)]``."""
+    runs, start = [], 0
+    for flag, run in itertools.groupby(flags):
+        stop = start + len(list(run))
+        runs.append((slice(start, stop), flag))
+        start = stop
+    return runs
 
 
 @dataclass(frozen=True, slots=True)
 class _ColumnScaling:
-    """``Scaling`` spread over columns, as float64 vectors that broadcast over the batch."""
+    """``Scaling`` spread over columns, as float64 vectors that broadcast over the batch.
+
+    A per-episode column's ratio is formed before this applies: its ``scale`` is 1, so order does not matter.
+    """
 
     shift: torch.Tensor
     scale: torch.Tensor
     low: torch.Tensor
     high: torch.Tensor
-    nan_value: torch.Tensor
-    per_episode: torch.Tensor  # bool
+    nan_fills: tuple[tuple[slice, float], ...]  # runs of columns whose NaN becomes something other than 0.0
 
     @classmethod
     def of(cls, scalings: Sequence[Scaling]) -> _ColumnScaling:
-        def column(values: Sequence[float | bool], dtype: torch.dtype = torch.float64) -> torch.Tensor:
-            return torch.tensor(values, dtype=dtype)
+        def column(values: Sequence[float]) -> torch.Tensor:
+            return torch.tensor(values, dtype=torch.float64)
 
+        assert all(s.scale == 1.0 for s in scalings if s.per_episode)
         return cls(
             shift=column([s.shift for s in scalings]),
             scale=column([s.scale for s in scalings]),
             low=column([s.low for s in scalings]),
             high=column([s.high for s in scalings]),
-            nan_value=column([s.nan_value for s in scalings]),
-            per_episode=column([s.per_episode for s in scalings], torch.bool),
+            nan_fills=tuple((run, value) for run, value in _runs([s.nan_value for s in scalings]) if value != 0.0),
         )
 
-    def apply(self, values: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
-        scaled = ((values - self.shift) / (self.scale if scale is None else scale)).clamp(self.low, self.high)
-        return torch.where(scaled.isnan(), self.nan_value, scaled)
+    def apply_(self, values: torch.Tensor) -> None:
+        """Scales ``values`` (columns last) in place and leaves no NaN."""
+        # The batch math costs what its passes over the records cost, so each step is one in-place pass.
+        values.sub_(self.shift).div_(self.scale).clamp_(self.low, self.high)
+        for columns, nan_value in self.nan_fills:
+            values[..., columns].nan_to_num_(nan=nan_value, posinf=math.inf, neginf=-math.inf)
+        values.nan_to_num_(nan=0.0, posinf=math.inf, neginf=-math.inf)
 
 
-_BASE_COLUMNS = _ColumnScaling.of([BASE_SCALING[f] for f in BaseFeature for _ in range(BASE_WIDTHS.get(f, 1))])
-_SLOT_COLUMNS = _ColumnScaling.of([SLOT_SCALING[f] for f in _SLOT_SCALARS])
+_BASE_COLUMN_SCALINGS = [BASE_SCALING[f] for f in BaseFeature for _ in range(BASE_WIDTHS.get(f, 1))]
+_ENV_SCALINGS = [*_BASE_COLUMN_SCALINGS, *[RAW] * (len(_ENV_COLUMNS) - BASE_FEATURE_SIZE)]
+# RAW for the stage and blueprint columns, which the one-hot bits read before scaling.
+_SLOT_SCALINGS = [*(SLOT_SCALING[f] for f in _REPORT_SCALARS), RAW, RAW]
+_PER_EPISODE_RUNS = [run for run, per_episode in _runs([s.per_episode for s in _SLOT_SCALINGS]) if per_episode]
+assert len(_PER_EPISODE_RUNS) == 1
+_PER_EPISODE_COLUMNS = _PER_EPISODE_RUNS[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _RecordLayout:
+    """What the batch math needs to know about an env record, for one slot count."""
+
+    struct_format: str  # e.g. "2q6dq…": each run of int or float columns as one code
+    int_columns: torch.Tensor  # bool per column: packed as int64
+    scaling: _ColumnScaling
+
+
+@functools.cache
+def _record_layout(num_slots: int) -> _RecordLayout:
+    columns = (*_ENV_COLUMNS, *_SLOT_COLUMNS * num_slots)
+    codes = ["q" if column in _INT_COLUMNS else "d" for column in columns]
+    return _RecordLayout(
+        struct_format="".join(f"{run.stop - run.start}{code}" for run, code in _runs(codes)),
+        int_columns=torch.tensor([code == "q" for code in codes]),
+        scaling=_ColumnScaling.of([*_ENV_SCALINGS, *_SLOT_SCALINGS * num_slots]),
+    )
+
+
+_STAGE_VALUES = torch.tensor([INDEX_TO_STAGE[index] for index in range(NUM_STAGES)], dtype=torch.float64)
+_BLUEPRINT_INDICES = torch.arange(NUM_BLUEPRINTS, dtype=torch.float64)
+_STAGE_SPAN = slice(SlotFeature.STAGE, SlotFeature.STAGE + NUM_STAGES)
+_REPORT_SCALAR_SPAN = slice(_REPORT_SCALARS[0], _REPORT_SCALARS[-1] + 1)
+_BLUEPRINT_SPAN = slice(SlotFeature.BLUEPRINT, SlotFeature.BLUEPRINT + NUM_BLUEPRINTS)
 
 
 def batch_features(
@@ -426,56 +467,89 @@ def batch_features(
     """
     slot_ids = _shared_slot_ids(observations)
     batch, num_slots = len(observations), len(slot_ids)
-    flat = _gather(observations, slot_ids)
-    # torch.tensor(list) costs ~10× more per element than packing the list into a buffer first. The math runs
-    # in float64 and is rounded once on the way into `features`, exactly as the reference's values are.
-    raw = torch.frombuffer(bytearray(struct.pack(f"{len(flat)}d", *flat)), dtype=torch.float64).view(batch, -1)
+    layout = _record_layout(num_slots)
+    # The math runs in float64 and is rounded once, on the way into `features`, as the reference's values are.
+    records = _records(_gather(observations, slot_ids), batch, layout)
+    env = records[:, : len(_ENV_COLUMNS)]
+    slots = records[:, len(_ENV_COLUMNS) :].view(batch, num_slots, len(_SLOT_COLUMNS))
     features = torch.empty(batch, BASE_FEATURE_SIZE + num_slots * SLOT_FEATURE_SIZE, dtype=dtype)
-
-    # Turning total_seeds into the utilisation in place makes raw's first columns the whole base block.
-    raw[:, _TOTAL_SEEDS_COLUMN] /= raw[:, _MAX_SEEDS_COLUMN].clamp(min=1.0)
-    features[:, :BASE_FEATURE_SIZE] = _BASE_COLUMNS.apply(raw[:, :BASE_FEATURE_SIZE])
-
-    records = raw[:, _ENV_RECORD_SIZE:].view(batch, num_slots, _SLOT_RECORD_SIZE)
-    episode_length = raw[:, _MAX_EPOCHS_COLUMN].clamp(min=1.0).view(batch, 1, 1)
-    scalars = _SLOT_COLUMNS.apply(
-        records[..., :_STAGE_COLUMN], torch.where(_SLOT_COLUMNS.per_episode, episode_length, _SLOT_COLUMNS.scale)
-    )
-    stage_values = records[..., _STAGE_COLUMN].long()
-    # Out-of-range values would index past the table or wrap around from its end.
-    stage_rows = torch.where((stage_values >= 0) & (stage_values < _NO_STAGE), stage_values, _NO_STAGE)
-    one_hots = {
-        SlotFeature.STAGE: _STAGE_ONE_HOT[stage_rows],
-        SlotFeature.BLUEPRINT: _BLUEPRINT_ONE_HOT[records[..., _BLUEPRINT_COLUMN].long()],
-    }
     blocks = features[:, BASE_FEATURE_SIZE:].view(batch, num_slots, SLOT_FEATURE_SIZE)
-    for span, source in _SLOT_BLOCK_PIECES:
-        blocks[..., span] = scalars[..., source] if isinstance(source, slice) else one_hots[source]
+
+    # The bits are compared straight into the blocks, before scaling could touch the columns they read.
+    # Comparing values, rather than indexing a table, leaves an invalid stage or unknown blueprint all zeros.
+    torch.ne(slots[..., _BLUEPRINT_COLUMN], _EMPTY_SLOT, out=blocks[..., SlotFeature.IS_ACTIVE])
+    torch.eq(slots[..., _STAGE_COLUMN, None], _STAGE_VALUES, out=blocks[..., _STAGE_SPAN])
+    torch.eq(slots[..., _BLUEPRINT_COLUMN, None], _BLUEPRINT_INDICES, out=blocks[..., _BLUEPRINT_SPAN])
+
+    env[:, _TOTAL_SEEDS_COLUMN] /= env[:, _MAX_SEEDS_COLUMN].clamp(min=1.0)
+    slots[..., _PER_EPISODE_COLUMNS] /= env[:, _MAX_EPOCHS_COLUMN, None, None].clamp(min=1.0)
+    layout.scaling.apply_(records)
+    features[:, :BASE_FEATURE_SIZE] = env[:, :BASE_FEATURE_SIZE]
+    blocks[..., _REPORT_SCALAR_SPAN] = slots[..., : len(_REPORT_SCALARS)]
     return features.to(device=device)
 
 
 def _gather(observations: Sequence[Observation], slot_ids: tuple[str, ...]) -> list[float]:
+    try:
+        return _gather_records(observations, _reports_getter(slot_ids))
+    except KeyError:
+        # A slots mapping without some configured slot: the reference reads that slot as empty.
+        return _gather_records(observations, lambda slots: tuple(map(slots.get, slot_ids)))
+
+
+def _reports_getter(slot_ids: tuple[str, ...]) -> Callable[[Mapping[str, SlotReport | None]], tuple]:
+    """A slots mapping's reports in slot-config order, with one C call per env where there are several."""
+    if len(slot_ids) > 1:
+        return itemgetter(*slot_ids)
+    (slot_id,) = slot_ids
+    return lambda slots: (slots[slot_id],)
+
+
+def _gather_records(
+    observations: Sequence[Observation], reports_of: Callable[[Mapping[str, SlotReport | None]], tuple]
+) -> list[float]:
+    """Every env's record, one after the other, as one flat list."""
     flat: list[float] = []
     extend, append = flat.extend, flat.append
     blueprint_index = BLUEPRINT_ID_TO_INDEX.get
     for obs in observations:
         host = obs.host
         extend(_get_host_scalars(host))
-        losses = host.loss_history[-HISTORY_LENGTH:]
+        losses = host.loss_history[_RECENT_HISTORY]
         extend(_HISTORY_PADDING[len(losses)])
         extend(losses)
-        accuracies = host.accuracy_history[-HISTORY_LENGTH:]
+        accuracies = host.accuracy_history[_RECENT_HISTORY]
         extend(_HISTORY_PADDING[len(accuracies)])
         extend(accuracies)
         extend(_get_env_counts(obs))
-        for report in map(obs.slots.get, slot_ids):
+        for report in reports_of(obs.slots):
             if report is None:
-                extend(_ABSENT_SLOT_RECORD)
+                extend(_EMPTY_SLOT_RECORD)
                 continue
-            append(1.0)
             extend(_get_report_fields(report))
-            append(blueprint_index(report.blueprint_id, _NO_BLUEPRINT))
+            append(blueprint_index(report.blueprint_id, _UNKNOWN_BLUEPRINT))
     return flat
+
+
+@functools.lru_cache(maxsize=8)
+def _batch_struct(record_format: str, batch: int) -> struct.Struct:
+    # Compiling a whole batch's format takes about as long as packing with it, so each batch shape compiles
+    # once (a trainer's batch size rarely changes; a new one costs about what packing as all-float did).
+    return struct.Struct(record_format * batch)
+
+
+def _records(values: list[float], batch: int, layout: _RecordLayout) -> torch.Tensor:
+    """The gathered values as a float64 ``[batch, record size]`` tensor, free to change in place."""
+    # torch.tensor(list) costs ~10× more per value than packing the list into a buffer first.
+    try:
+        buffer = bytearray(_batch_struct(layout.struct_format, batch).pack(*values))
+    except struct.error:
+        # A declared-int field holds a float (or an int past int64): doubles take any number, only slower.
+        buffer = bytearray(struct.pack(f"{len(values)}d", *values))
+        return torch.frombuffer(buffer, dtype=torch.float64).view(batch, -1)
+    as_floats = torch.frombuffer(buffer, dtype=torch.float64).view(batch, -1)
+    as_ints = torch.frombuffer(buffer, dtype=torch.int64).view(batch, -1)
+    return torch.where(layout.int_columns, as_ints, as_floats)
 
 
 def _shared_slot_ids(observations: Sequence[Observation]) -> tuple[str, ...]:

@@ -449,6 +449,31 @@ def test_batch_honours_dtype_and_device() -> None:
     assert batch.tolist() == [observation_features(obs) for obs in observations]
 
 
+def test_batch_reads_a_slot_missing_from_the_mapping_as_empty() -> None:
+    three_slots = Observation(host=HostMetrics(), slots={"r0c1": _report("r0c1")}, slot_config=SlotConfig.default())
+    one_slot = Observation(host=HostMetrics(), slots={}, slot_config=SlotConfig(("r0c0",)))
+    for obs in (three_slots, one_slot):
+        assert batch_features([obs, obs], dtype=torch.float64).tolist() == [observation_features(obs)] * 2
+
+
+@pytest.mark.parametrize(
+    ("host_fields", "report_fields", "observation_fields"),
+    [
+        ({}, {"stage": 3.0}, {}),
+        ({}, {"stage": 3.5}, {}),
+        ({"epoch": 2.5}, {"alpha_steps_total": 2.5, "blend_tempo_epochs": 5.0}, {"max_epochs": 20.0}),
+        ({}, {}, {"total_params": 2**70}),
+    ],
+    ids=["integral-float-stage", "fractional-stage", "float-counts", "int-past-int64"],
+)
+def test_batch_equals_reference_when_an_int_field_holds_another_number(
+    host_fields: dict[str, object], report_fields: dict[str, object], observation_fields: dict[str, object]
+) -> None:
+    host = HostMetrics(**host_fields)  # type: ignore[arg-type]
+    obs = _observation(host, {"r0c0": _report(**report_fields)}, **observation_fields)
+    assert batch_features([obs, obs], dtype=torch.float64).tolist() == [observation_features(obs)] * 2
+
+
 _finite_or_special = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
