@@ -157,19 +157,54 @@ def measure(call: Callable[[], object], repeats: int, warmup: int = 1, min_repea
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
+    sample = _sampler(call, warmup, min_repeat_s)
+    return Timing(tuple(sample() for _ in range(repeats)))
+
+
+def measure_pair(
+    fast: Callable[[], object],
+    reference: Callable[[], object],
+    repeats: int,
+    reference_repeats: int | None = None,
+    warmup: int = 1,
+    min_repeat_s: float = 0.0,
+) -> tuple[Timing, Timing]:
+    """``measure`` for two calls at once, their samples taken in alternation (fast, reference, fast, …).
+
+    On a shared machine the speed drifts by tens of percent over seconds (other tenants, steal time);
+    alternating puts both paths in the same spells, so their ratio means something even when the
+    absolute figures drift. The reference may take fewer samples (``reference_repeats``): the first
+    ones alternate, the rest of the fast samples follow.
+    """
+    reference_repeats = repeats if reference_repeats is None else reference_repeats
+    if repeats < 1 or reference_repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats} and {reference_repeats}")
+    sample_fast = _sampler(fast, warmup, min_repeat_s)
+    sample_reference = _sampler(reference, warmup, min_repeat_s)
+    fast_samples, reference_samples = [], []
+    for index in range(repeats):
+        fast_samples.append(sample_fast())
+        if index < reference_repeats:
+            reference_samples.append(sample_reference())
+    return Timing(tuple(fast_samples)), Timing(tuple(reference_samples))
+
+
+def _sampler(call: Callable[[], object], warmup: int, min_repeat_s: float) -> Callable[[], float]:
+    """Warm ``call`` up, then return a function that takes one sample (seconds per call), as ``measure`` does."""
     single = 0.0
     for _ in range(max(warmup, 1)):
         start = time.perf_counter()
         call()
         single = time.perf_counter() - start
     calls = max(1, math.ceil(min_repeat_s / single)) if single > 0 else 1
-    samples = []
-    for _ in range(repeats):
+
+    def sample() -> float:
         start = time.perf_counter()
         for _ in range(calls):
             call()
-        samples.append((time.perf_counter() - start) / calls)
-    return Timing(tuple(samples))
+        return (time.perf_counter() - start) / calls
+
+    return sample
 
 
 def format_duration(seconds: float) -> str:

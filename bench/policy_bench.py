@@ -26,7 +26,7 @@ from common import (
     cycling,
     format_duration,
     format_range,
-    measure,
+    measure_pair,
     observation_pool,
 )
 from rich.console import Console
@@ -131,8 +131,14 @@ def _env_row(
     return Row(
         case,
         size,
-        measure(cycling(fast, inputs), plan.repeats, plan.warmup, plan.min_repeat_s),
-        measure(cycling(reference, inputs), reference_repeats, plan.warmup, plan.min_repeat_s),
+        *measure_pair(
+            cycling(fast, inputs),
+            cycling(reference, inputs),
+            plan.repeats,
+            reference_repeats,
+            plan.warmup,
+            plan.min_repeat_s,
+        ),
     )
 
 
@@ -178,8 +184,13 @@ def bench_decision(pool: Sequence[Observation], bundle: LSTMPolicyBundle, plan: 
     return Row(
         CASE_DECISION,
         1,
-        measure(cycling(InspectorDecision(bundle), pool), plan.repeats, plan.warmup, plan.min_repeat_s),
-        measure(cycling(ReferenceDecision(network), pool), plan.repeats, plan.warmup, plan.min_repeat_s),
+        *measure_pair(
+            cycling(InspectorDecision(bundle), pool),
+            cycling(ReferenceDecision(network), pool),
+            plan.repeats,
+            warmup=plan.warmup,
+            min_repeat_s=plan.min_repeat_s,
+        ),
     )
 
 
@@ -220,8 +231,12 @@ def bench_network(pool: Sequence[Observation], network: FactoredRecurrentActorCr
             Row(
                 CASE_FORWARD,
                 size,
-                _time_network(lambda s, h, _m: _fused_forward(network, s, h), inputs, plan),
-                _time_network(lambda s, h, _m: _module_forward(network, s, h), inputs, plan),
+                *_time_network(
+                    lambda s, h, _m: _fused_forward(network, s, h),
+                    lambda s, h, _m: _module_forward(network, s, h),
+                    inputs,
+                    plan,
+                ),
             )
         )
     inputs = _network_inputs(network, pool, 1)
@@ -230,15 +245,27 @@ def bench_network(pool: Sequence[Observation], network: FactoredRecurrentActorCr
         Row(
             CASE_GET_ACTION,
             1,
-            _time_network(lambda s, h, m: network.act_fast(s, h, m, generator=generator), inputs, plan),
-            _time_network(lambda s, h, m: network.get_action(s, h, m, generator=generator), inputs, plan),
+            *_time_network(
+                lambda s, h, m: network.act_fast(s, h, m, generator=generator),
+                lambda s, h, m: network.get_action(s, h, m, generator=generator),
+                inputs,
+                plan,
+            ),
         )
     )
     return rows
 
 
-def _time_network(call: Callable[..., object], inputs: Sequence[tuple], plan: Plan) -> Timing:
-    return measure(cycling(lambda args: call(*args), inputs), plan.repeats, plan.warmup, plan.min_repeat_s)
+def _time_network(
+    fast: Callable[..., object], reference: Callable[..., object], inputs: Sequence[tuple], plan: Plan
+) -> tuple[Timing, Timing]:
+    return measure_pair(
+        cycling(lambda args: fast(*args), inputs),
+        cycling(lambda args: reference(*args), inputs),
+        plan.repeats,
+        warmup=plan.warmup,
+        min_repeat_s=plan.min_repeat_s,
+    )
 
 
 # --- verdicts and output -------------------------------------------------------------------------------
@@ -285,7 +312,8 @@ def render(console: Console, rows: Sequence[Row], checks: Sequence[Verdict], pla
         ),
         caption=(
             f"median of {plan.repeats} repeats ({plan.slow_repeats} for the reference at {max(ENV_BATCH_SIZES)} envs), "
-            f"each ≥ {format_duration(plan.min_repeat_s)} of calls; inputs cycle through {pool_size} "
+            f"each ≥ {format_duration(plan.min_repeat_s)} of calls, fast and reference samples taken in alternation; "
+            f"inputs cycle through {pool_size} "
             "simulator observations (3 slots)"
         ),
     )
@@ -307,7 +335,8 @@ def render(console: Console, rows: Sequence[Row], checks: Sequence[Verdict], pla
     console.print(
         "full decision = build_policy_batch + LSTMPolicyBundle.get_action + to_host, against per-env features "
         "and masks + FactoredRecurrentActorCritic.get_action + .tolist() per tensor; network rows run T = 1 "
-        "with a live hidden state."
+        "with a live hidden state. The fast decision's masks come from the pure rules, memoized per state (as in "
+        "a session, where the why panel has already asked for them): the pool's 120 states repeat."
     )
     console.print("Targets (issue) and reference-implementation figures (product.md §7, ≈ = reference figure):")
     for check in checks:
