@@ -44,6 +44,8 @@ class HostRow:
 
 @dataclass(frozen=True, slots=True)
 class HostDecision:
+    """A decision's displayed values on the host: one ``HostRow`` per batch row."""
+
     rows: tuple[HostRow, ...]
     extra_flags: dict[str, list[float]]  # the caller's extra tensors, flattened
 
