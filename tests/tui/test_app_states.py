@@ -90,11 +90,13 @@ async def test_the_compact_layout_fits_80x24_and_survives_resizing(tmp_path: Pat
         assert all(len(line) <= 80 for line in text.splitlines())
         for visible in ("⏸ paused · epoch 1/14 · heuristic · cpu", "TRAINING", "EMBARGOED ⏳4", "▶ ADVANCE", "q Quit"):
             assert visible in text
+        assert "in stage" not in text  # compact three-line slot cards
         await pilot.resize_terminal(*WIDE)
         await settle(pilot)
         assert app.screen.has_class("-wide", "-tall")
         assert app.query_one(WhyPanel).display
         assert "op.ADVANCE ✓ allowed" in screen(app)
+        assert "in stage" in screen(app)  # the cards were laid out again for their new size
         await pilot.resize_terminal(*NARROW)
         await press(pilot, "n")
         assert "epoch 2/14" in screen(app)

@@ -58,18 +58,10 @@ class HostStats(Widget):
 
 
 class SparkLine(TextLine):
-    """One row of bars; it redraws at its own width after a resize."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self._values: tuple[float, ...] = ()
+    """One row of bars, as many as its width holds."""
 
     def show(self, values: tuple[float, ...]) -> None:
-        self._values = tuple(values)
-        self.set_text(Text(sparkline(self._values, self.content_size.width)))
-
-    def on_resize(self) -> None:
-        self.show(self._values)
+        self.show_sized(lambda size: Text(sparkline(values, size.width)))
 
 
 class HostPanel(Vertical):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid
+from textual.geometry import Size
 from textual.widget import Widget
 
 from tamiyo_tui.domain.slots import SlotConfig, SlotIdError, parse_slot_id
@@ -66,18 +67,14 @@ class SlotCard(TextLine):
         self._summary, self._enabled, self._shown = summary, enabled, True
         self.set_class(not enabled, "-disabled")
         self.set_class(summary is None, "-empty")
-        self._lay_out()
+        self.show_sized(self._card_text)
 
-    def on_resize(self) -> None:
-        self._lay_out()  # Textual also runs TextLine.on_resize (handlers run up the class hierarchy)
-
-    def _lay_out(self) -> None:
-        width, rows = self.content_size
-        lines = card_lines(self._summary, enabled=self._enabled, width=max(width, 8), rows=rows)
-        text = Text("\n").join(lines[: max(rows, 1)])
+    def _card_text(self, size: Size) -> Text:
+        lines = card_lines(self._summary, enabled=self._enabled, width=max(size.width, 8), rows=size.height)
+        text = Text("\n").join(lines[: max(size.height, 1)])
         text.no_wrap = True
         text.overflow = "ellipsis"
-        self.set_text(text)
+        return text
 
 
 class SlotGrid(Grid):

@@ -9,8 +9,10 @@ differs, so the compositor leaves the others alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -25,6 +27,7 @@ class TextLine(Widget):
         self._rows: list[Text] = []  # the text wrapped at ``_rows_width``
         self._rows_width = -1
         self._strips: dict[int, Strip] = {}
+        self._lay_out: Callable[[Size], Text] | None = None  # see show_sized
 
     @property
     def text(self) -> Text:
@@ -52,8 +55,15 @@ class TextLine(Widget):
         if changed:
             self.refresh(*(Region(0, y, width, 1) for y in changed))
 
+    def show_sized(self, lay_out: Callable[[Size], Text]) -> None:
+        """Show ``lay_out(content size)``, laid out again whenever the panel is resized."""
+        self._lay_out = lay_out
+        self.set_text(lay_out(self.content_size))
+
     def on_resize(self) -> None:
         self._forget_rows()
+        if self._lay_out is not None:
+            self.set_text(self._lay_out(self.content_size))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
