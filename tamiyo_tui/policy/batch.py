@@ -63,11 +63,16 @@ def build_policy_batch(
 def _float32_rows(rows: Sequence[Sequence[float]]) -> torch.Tensor:
     """[len(rows), len(row)] float32, each value rounded once from its float64, as ``torch.tensor`` would.
 
-    Packing the floats into a buffer first costs a fraction of ``torch.tensor``'s per-element conversion.
+    Packing the floats into a buffer first costs a fraction of ``torch.tensor``'s per-element conversion;
+    struct's "f" rounds to nearest like torch's cast, so the buffer already holds the final values.
     """
     values = [value for row in rows for value in row]
-    buffer = bytearray(struct.pack(f"{len(values)}d", *values))
-    return torch.frombuffer(buffer, dtype=torch.float64).to(torch.float32).view(len(rows), -1)
+    try:
+        buffer = bytearray(struct.pack(f"{len(values)}f", *values))
+    except OverflowError:
+        # A finite value beyond float32's range: struct refuses it, torch's cast makes it ±inf.
+        return torch.tensor(values, dtype=torch.float64).to(torch.float32).view(len(rows), -1)
+    return torch.frombuffer(buffer, dtype=torch.float32).view(len(rows), -1)
 
 
 def _masks_from_rows(rows: Sequence[MaskRow], first: Observation, device: torch.device | str) -> HeadTensors:

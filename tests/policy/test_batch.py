@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -54,3 +56,12 @@ def test_a_large_batch_takes_the_vectorized_route_with_the_same_result() -> None
     batch = build_policy_batch(observations)
     assert batch.features.shape == (30, 140)
     assert torch.equal(batch.masks["op"], masks_from_observations(observations)["op"])
+
+
+@pytest.mark.parametrize("total_params", [10**6, 10**39, 3.4028236e38])
+def test_the_per_env_route_rounds_every_value_as_the_vectorized_path_does(total_params: float) -> None:
+    # 1e39 is past float32's range (struct refuses it; torch makes it inf); 3.4028236e38 rounds down to the max.
+    observation = dataclasses.replace(_observations(6)[-1], total_params=total_params)
+    features = build_policy_batch([observation]).features
+    assert torch.equal(features, batch_features([observation]))
+    assert features.dtype == torch.float32
