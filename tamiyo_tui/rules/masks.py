@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from tamiyo_tui.domain.actions import (
@@ -370,11 +370,33 @@ def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[O
     )
 
 
+def explain_masks(inputs: MaskInputs) -> MaskExplanation:
+    """Every head's verdicts with reasons. ``masks()`` of the result is the mask itself."""
+    return _explain(_with_ages_capped(inputs))
+
+
+def _with_ages_capped(inputs: MaskInputs) -> MaskInputs:
+    """``inputs`` with every seed age past ``min_prune_age`` lowered to it: the same explanation, word for word.
+
+    The rules only ask whether a seed has reached the minimum, and the words name an age only below it. So
+    a seed that keeps its stage and alpha mode leaves its slot's explanation unchanged as it ages, and
+    ``_explain`` can share one result across those epochs instead of rebuilding it every step.
+    """
+    limit = inputs.min_prune_age
+    states = inputs.slot_states
+    if all(info is None or info.seed_age_epochs <= limit for info in states.values()):
+        return inputs
+    capped = {
+        slot_id: info if info is None or info.seed_age_epochs <= limit else replace(info, seed_age_epochs=limit)
+        for slot_id, info in states.items()
+    }
+    return replace(inputs, slot_states=capped)
+
+
 # A step asks for the same state's explanation more than once (the session, the heuristic, the "why"
 # panel), and an idle stretch of an episode repeats states; the result is immutable, so it is shared.
 @functools.lru_cache(maxsize=1024)
-def explain_masks(inputs: MaskInputs) -> MaskExplanation:
-    """Every head's verdicts with reasons. ``masks()`` of the result is the mask itself."""
+def _explain(inputs: MaskInputs) -> MaskExplanation:
     op_verdicts, can_germinate, retargetable = _op_verdicts(inputs)
     open_ = can_germinate or retargetable
     return MaskExplanation(
