@@ -387,7 +387,9 @@ def _with_ages_capped(inputs: MaskInputs) -> MaskInputs:
     if all(info is None or info.seed_age_epochs <= limit for info in states.values()):
         return inputs
     capped = {
-        slot_id: info if info is None or info.seed_age_epochs <= limit else replace(info, seed_age_epochs=limit)
+        slot_id: info
+        if info is None or info.seed_age_epochs <= limit
+        else MaskSeedInfo(info.stage, limit, info.alpha_mode)
         for slot_id, info in states.items()
     }
     return replace(inputs, slot_states=capped)
