@@ -173,8 +173,10 @@ def measure_pair(
 
     On a shared machine the speed drifts by tens of percent over seconds (other tenants, steal time);
     alternating puts both paths in the same spells, so their ratio means something even when the
-    absolute figures drift. The reference may take fewer samples (``reference_repeats``): the first
-    ones alternate, the rest of the fast samples follow.
+    absolute figures drift. The price is a cold start per sample (the other path evicted the caches),
+    so samples should be long next to one call: ``min_repeat_s`` of tens of milliseconds. The reference
+    may take fewer samples (``reference_repeats``): the first ones alternate, the rest of the fast
+    samples follow.
     """
     reference_repeats = repeats if reference_repeats is None else reference_repeats
     if repeats < 1 or reference_repeats < 1:
