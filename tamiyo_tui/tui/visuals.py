@@ -114,6 +114,7 @@ def fmt_logit(value: float) -> str:
 def fmt_prob(value: float) -> str:
     return f"{value:.2f}"
 
+
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_GAP = " "  # a NaN or infinite value (a diverged loss) leaves a gap rather than a made-up bar
 
