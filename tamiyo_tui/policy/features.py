@@ -309,7 +309,8 @@ def batch_features_reference(
 
 # The gather writes each env as one record of plain numbers, one column per name below: the sources of the
 # host block in layout order (total_seeds becomes the seed utilisation in place), the Observation settings
-# the slot math needs, then one slot record per slot in slot-config order.
+# the slot math needs, then one slot record per slot in slot-config order. HostMetrics and SlotReport keep
+# their feature fields in this order (checked below), so most of a record is copied as tuple slices.
 _HOST_SCALARS = tuple(feature for feature in BaseFeature if feature < BaseFeature.LOSS_HISTORY)
 assert list(BaseFeature)[len(_HOST_SCALARS) :] == [
     BaseFeature.LOSS_HISTORY,
@@ -324,21 +325,28 @@ _ENV_COLUMNS = (
     *("accuracy_history",) * HISTORY_LENGTH,
     *_ENV_COUNTS,
 )
-_get_host_scalars = attrgetter(*_ENV_COLUMNS[: len(_HOST_SCALARS)])
+_HOST_SCALAR_FIELDS = slice(0, len(_HOST_SCALARS))
+assert HostMetrics._fields[_HOST_SCALAR_FIELDS] == _ENV_COLUMNS[_HOST_SCALAR_FIELDS], "HostMetrics field order"
 _get_env_counts = attrgetter(*_ENV_COUNTS)
-_HISTORY_PADDING = tuple((0.0,) * (HISTORY_LENGTH - recorded) for recorded in range(HISTORY_LENGTH + 1))
-_RECENT_HISTORY = slice(-HISTORY_LENGTH, None)
 _TOTAL_SEEDS_COLUMN = _ENV_COLUMNS.index("total_seeds")
 _MAX_SEEDS_COLUMN = _ENV_COLUMNS.index("max_seeds")
 _MAX_EPOCHS_COLUMN = _ENV_COLUMNS.index("max_epochs")
 assert _TOTAL_SEEDS_COLUMN == BaseFeature.SEED_UTILISATION == BASE_FEATURE_SIZE - 1
 
-# A slot record holds the report fields behind the scalar slot features, in layout order (one run of the
-# block, ALPHA to DOWNSTREAM_ALPHA_SUM), then the stage value and the blueprint column.
+# A slot record holds the stage value, the report fields behind the scalar slot features in layout order
+# (one run of the block, ALPHA to DOWNSTREAM_ALPHA_SUM), then the blueprint column. The gather copies all
+# but the blueprint as one SlotReport slice, whose contribution column holds improvement_since_stage_start,
+# and writes a measured counterfactual over it.
 _REPORT_SCALARS = tuple(f for f in SlotFeature if f not in SLOT_WIDTHS and f is not SlotFeature.IS_ACTIVE)
 assert [int(f) for f in _REPORT_SCALARS] == list(range(SlotFeature.STAGE + NUM_STAGES, SlotFeature.BLUEPRINT))
-_SLOT_COLUMNS = (*(feature.name.lower() for feature in _REPORT_SCALARS), "stage", "blueprint")
-_get_report_fields = attrgetter(*_SLOT_COLUMNS[:-1])
+_SLOT_COLUMNS = ("stage", *(feature.name.lower() for feature in _REPORT_SCALARS), "blueprint")
+_SCALAR_COLUMNS = slice(1, 1 + len(_REPORT_SCALARS))
+_REPORT_FEATURES = slice(SlotReport._fields.index("stage"), SlotReport._fields.index("stage") + len(_SLOT_COLUMNS) - 1)
+_CONTRIBUTION_FROM_END = _SLOT_COLUMNS.index("contribution") - _REPORT_FEATURES.stop + _REPORT_FEATURES.start
+assert (
+    *("contribution" if f == "improvement_since_stage_start" else f for f in SlotReport._fields[_REPORT_FEATURES]),
+    "blueprint",
+) == _SLOT_COLUMNS, "SlotReport field order"
 _STAGE_COLUMN = _SLOT_COLUMNS.index("stage")
 _BLUEPRINT_COLUMN = _SLOT_COLUMNS.index("blueprint")
 # The blueprint column holds the blueprint's index in BLUEPRINT_IDS, or one of these two values, which set
@@ -425,7 +433,7 @@ class _ColumnScaling:
 _BASE_COLUMN_SCALINGS = [BASE_SCALING[f] for f in BaseFeature for _ in range(BASE_WIDTHS.get(f, 1))]
 _ENV_SCALINGS = [*_BASE_COLUMN_SCALINGS, *[RAW] * (len(_ENV_COLUMNS) - BASE_FEATURE_SIZE)]
 # RAW for the stage and blueprint columns, which the one-hot bits read before scaling.
-_SLOT_SCALINGS = [*(SLOT_SCALING[f] for f in _REPORT_SCALARS), RAW, RAW]
+_SLOT_SCALINGS = [RAW, *(SLOT_SCALING[f] for f in _REPORT_SCALARS), RAW]
 _PER_EPISODE_RUNS = [run for run, per_episode in _runs([s.per_episode for s in _SLOT_SCALINGS]) if per_episode]
 assert len(_PER_EPISODE_RUNS) == 1
 _PER_EPISODE_COLUMNS = _PER_EPISODE_RUNS[0]
@@ -485,7 +493,7 @@ def batch_features(
     slots[..., _PER_EPISODE_COLUMNS] /= env[:, _MAX_EPOCHS_COLUMN, None, None].clamp(min=1.0)
     layout.scaling.apply_(records)
     features[:, :BASE_FEATURE_SIZE] = env[:, :BASE_FEATURE_SIZE]
-    blocks[..., _REPORT_SCALAR_SPAN] = slots[..., : len(_REPORT_SCALARS)]
+    blocks[..., _REPORT_SCALAR_SPAN] = slots[..., _SCALAR_COLUMNS]
     return features.to(device=device)
 
 
@@ -514,19 +522,21 @@ def _gather_records(
     blueprint_index = BLUEPRINT_ID_TO_INDEX.get
     for obs in observations:
         host = obs.host
-        extend(_get_host_scalars(host))
-        losses = host.loss_history[_RECENT_HISTORY]
-        extend(_HISTORY_PADDING[len(losses)])
-        extend(losses)
-        accuracies = host.accuracy_history[_RECENT_HISTORY]
-        extend(_HISTORY_PADDING[len(accuracies)])
-        extend(accuracies)
+        extend(host[_HOST_SCALAR_FIELDS])
+        # Past the first epochs a history holds exactly HISTORY_LENGTH values and goes in as it is.
+        losses, accuracies = host.loss_history, host.accuracy_history
+        extend(losses if len(losses) == HISTORY_LENGTH else _left_padded(losses))
+        extend(accuracies if len(accuracies) == HISTORY_LENGTH else _left_padded(accuracies))
         extend(_get_env_counts(obs))
         for report in reports_of(obs.slots):
             if report is None:
                 extend(_EMPTY_SLOT_RECORD)
                 continue
-            extend(_get_report_fields(report))
+            extend(report[_REPORT_FEATURES])
+            # SlotReport.contribution's rule, inlined (the property call cost 0.14 µs per report).
+            counterfactual = report.counterfactual_contribution
+            if counterfactual is not None:
+                flat[_CONTRIBUTION_FROM_END] = counterfactual
             append(blueprint_index(report.blueprint_id, _UNKNOWN_BLUEPRINT))
     return flat
 

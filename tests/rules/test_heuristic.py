@@ -538,8 +538,7 @@ def observations(draw: st.DrawFn) -> Observation:
 
 
 def _with_slot(report: SlotReport, slot_id: str) -> SlotReport:
-    fields = {name: getattr(report, name) for name in report.__slots__}
-    return SlotReport(**(fields | {"slot_id": slot_id}))
+    return report._replace(slot_id=slot_id)
 
 
 @settings(max_examples=150, deadline=None)
