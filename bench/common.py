@@ -175,8 +175,8 @@ def measure_pair(
     alternating puts both paths in the same spells, so their ratio means something even when the
     absolute figures drift. The price is a cold start per sample (the other path evicted the caches),
     so samples should be long next to one call: ``min_repeat_s`` of tens of milliseconds. The reference
-    may take fewer samples (``reference_repeats``): the first ones alternate, the rest of the fast
-    samples follow.
+    may take fewer samples (``reference_repeats``): they are spread evenly among the fast ones, so both
+    sets still cover the same stretch of time.
     """
     reference_repeats = repeats if reference_repeats is None else reference_repeats
     if repeats < 1 or reference_repeats < 1:
@@ -186,7 +186,9 @@ def measure_pair(
     fast_samples, reference_samples = [], []
     for index in range(repeats):
         fast_samples.append(sample_fast())
-        if index < reference_repeats:
+        # Measured: with the reference's 7 samples all in the first half, a slow spell in the second half
+        # moved the fast median alone (5.14 ms against 3.1–3.2 ms in the runs before and after).
+        while len(reference_samples) < (index + 1) * reference_repeats // repeats:
             reference_samples.append(sample_reference())
     return Timing(tuple(fast_samples)), Timing(tuple(reference_samples))
 

@@ -162,3 +162,16 @@ def test_a_flipped_argmax_is_a_near_tie_only_when_the_cpu_logits_are_within_the_
 
     assert (agreement.actions_compared, agreement.near_ties, agreement.action_mismatches) == (16, 1, 1)
     assert not agreement.passed
+
+
+def test_measure_pair_spreads_fewer_reference_samples_among_the_fast_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCH_DIR))
+    try:
+        common = importlib.import_module("common")
+    finally:
+        sys.modules.pop("common", None)  # a bench module is not left behind for other tests
+    order: list[str] = []
+    fast, reference = common.measure_pair(lambda: order.append("fast"), lambda: order.append("ref"), 6, 3)
+    assert (len(fast.samples), len(reference.samples)) == (6, 3)
+    assert order[:2] == ["fast", "ref"]  # each path's warm-up call
+    assert order[2:] == ["fast", "fast", "ref", "fast", "fast", "ref", "fast", "fast", "ref"]
