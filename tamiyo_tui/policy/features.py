@@ -341,8 +341,10 @@ _REPORT_SCALARS = tuple(f for f in SlotFeature if f not in SLOT_WIDTHS and f is 
 assert [int(f) for f in _REPORT_SCALARS] == list(range(SlotFeature.STAGE + NUM_STAGES, SlotFeature.BLUEPRINT))
 _SLOT_COLUMNS = ("stage", *(feature.name.lower() for feature in _REPORT_SCALARS), "blueprint")
 _SCALAR_COLUMNS = slice(1, 1 + len(_REPORT_SCALARS))
-_REPORT_FEATURES = slice(SlotReport._fields.index("stage"), SlotReport._fields.index("stage") + len(_SLOT_COLUMNS) - 1)
-_CONTRIBUTION_FROM_END = _SLOT_COLUMNS.index("contribution") - _REPORT_FEATURES.stop + _REPORT_FEATURES.start
+_STAGE_FIELD = SlotReport._fields.index("stage")
+_REPORT_FEATURES = slice(_STAGE_FIELD, _STAGE_FIELD + len(_SLOT_COLUMNS) - 1)  # every slot column but the blueprint
+# Where the contribution sits in the gathered list right after a report's slice went in (a negative index).
+_CONTRIBUTION_FROM_END = _SLOT_COLUMNS.index("contribution") - (len(_SLOT_COLUMNS) - 1)
 assert (
     *("contribution" if f == "improvement_since_stage_start" else f for f in SlotReport._fields[_REPORT_FEATURES]),
     "blueprint",
