@@ -21,6 +21,7 @@ from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.policy.batch import build_policy_batch
 from tamiyo_tui.policy.host_transfer import HostDecision, to_host
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
+from tamiyo_tui.policy.types import ActionResult
 from tamiyo_tui.sim.scenario import AccuracyGenerator, ActionSpec, BlueprintEffect, HostScript, Scenario
 from tamiyo_tui.sim.simulator import Simulator
 
@@ -97,9 +98,9 @@ def cycling(function: Callable[[T], object], inputs: Sequence[T]) -> Callable[[]
     return lambda: function(next_input())
 
 
-class InspectorDecision:
-    """What the inspector does per step at batch 1: build the batch on the policy's device, decide on the
-    fast path (sampling, hidden state carried over), bring the displayed values back in one transfer."""
+class PolicyDecision:
+    """One decision at batch 1 on the fast path, as the issue counts it (features + masks + forward + sample):
+    build the batch on the policy's device and decide (sampling, hidden state carried over)."""
 
     def __init__(self, bundle: LSTMPolicyBundle, deterministic: bool = False) -> None:
         self._bundle = bundle
@@ -107,11 +108,22 @@ class InspectorDecision:
         self._hidden = bundle.initial_hidden(1)
         self._generator = torch.Generator(device=bundle.device).manual_seed(SEED)
 
-    def __call__(self, obs: Observation) -> HostDecision:
+    def __call__(self, obs: Observation) -> ActionResult:
         batch = build_policy_batch([obs], device=self._bundle.device)
         result = self._bundle.get_action(batch, self._hidden, self._deterministic, self._generator)
         self._hidden = result.hidden
-        return to_host(result)
+        return result
+
+
+class InspectorDecision:
+    """What the inspector does per step at batch 1: a ``PolicyDecision``, then the displayed values brought
+    back in one transfer (on a GPU that transfer is also what waits for the decision to finish)."""
+
+    def __init__(self, bundle: LSTMPolicyBundle, deterministic: bool = False) -> None:
+        self._decide = PolicyDecision(bundle, deterministic)
+
+    def __call__(self, obs: Observation) -> HostDecision:
+        return to_host(self._decide(obs))
 
 
 @dataclass(frozen=True, slots=True)

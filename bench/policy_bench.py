@@ -21,6 +21,7 @@ import torch
 from common import (
     SEED,
     InspectorDecision,
+    PolicyDecision,
     Timing,
     batches,
     cycling,
@@ -48,7 +49,8 @@ HIDDEN_WARMUP_STEPS = 8  # LSTM steps run over real features to get a realistic,
 
 CASE_MASKS = "batch masks"
 CASE_FEATURES = "batch features"
-CASE_DECISION = "full decision"
+CASE_DECISION = "decision"  # the issue's "full decision": features + masks + forward + sample
+CASE_DECISION_HOST = "decision + host copy"  # what the inspector pays per step: the displayed values too
 CASE_FORWARD = "network forward"
 CASE_GET_ACTION = "network get_action"
 
@@ -146,20 +148,30 @@ def _env_row(
 
 
 class ReferenceDecision:
-    """The same step on the readable paths: per-env features and masks, the per-module network with one
-    ``MaskedCategorical`` per head, and every displayed tensor read with its own ``.tolist()``."""
+    """The same decision on the readable paths: per-env features and masks, and the per-module network with
+    one ``MaskedCategorical`` per head."""
 
     def __init__(self, network: FactoredRecurrentActorCritic) -> None:
         self._network = network
         self._hidden = network.initial_hidden(1)
         self._generator = torch.Generator().manual_seed(SEED)
 
-    def __call__(self, obs: Observation) -> dict[str, object]:
+    def __call__(self, obs: Observation) -> ActionResult:
         features = batch_features_reference([obs])
         masks = compute_batch_masks_reference([MaskInputs.from_observation(obs)])
         result = self._network.get_action(features, self._hidden, masks, generator=self._generator)
         self._hidden = result.hidden
-        return _read_tensor_by_tensor(result)
+        return result
+
+
+class ReferenceInspectorDecision:
+    """A ``ReferenceDecision``, then every displayed tensor read with its own ``.tolist()``."""
+
+    def __init__(self, network: FactoredRecurrentActorCritic) -> None:
+        self._decide = ReferenceDecision(network)
+
+    def __call__(self, obs: Observation) -> dict[str, object]:
+        return _read_tensor_by_tensor(self._decide(obs))
 
 
 def _read_tensor_by_tensor(result: ActionResult) -> dict[str, object]:
@@ -180,21 +192,31 @@ def _read_tensor_by_tensor(result: ActionResult) -> dict[str, object]:
     return values
 
 
-def bench_decision(pool: Sequence[Observation], bundle: LSTMPolicyBundle, plan: Plan) -> Row:
-    """One decision at batch 1, end to end (the inspector's step against the readable one)."""
+def bench_decisions(pool: Sequence[Observation], bundle: LSTMPolicyBundle, plan: Plan) -> list[Row]:
+    """One decision at batch 1 end to end, without and with the host copy, against the readable paths.
+
+    Each row gets a fresh bundle state (hidden state, generator), so the two rows see the same decisions.
+    """
     network = bundle.network
     assert isinstance(network, FactoredRecurrentActorCritic)
-    return Row(
-        CASE_DECISION,
-        1,
-        *measure_pair(
-            cycling(InspectorDecision(bundle), pool),
-            cycling(ReferenceDecision(network), pool),
-            plan.repeats,
-            warmup=plan.warmup,
-            min_repeat_s=plan.min_repeat_s,
-        ),
+    cases = (
+        (CASE_DECISION, PolicyDecision, ReferenceDecision),
+        (CASE_DECISION_HOST, InspectorDecision, ReferenceInspectorDecision),
     )
+    return [
+        Row(
+            case,
+            1,
+            *measure_pair(
+                cycling(fast(bundle), pool),
+                cycling(reference(network), pool),
+                plan.repeats,
+                warmup=plan.warmup,
+                min_repeat_s=plan.min_repeat_s,
+            ),
+        )
+        for case, fast, reference in cases
+    ]
 
 
 @torch.inference_mode()
@@ -282,7 +304,7 @@ def verdicts(rows: Sequence[Row]) -> list[Verdict]:
     """The issue's targets, then the fast path against product.md §7's reference-implementation figures."""
     largest = max(ENV_BATCH_SIZES)
     masks, features = _find(rows, CASE_MASKS, largest), _find(rows, CASE_FEATURES, largest)
-    decision = _find(rows, CASE_DECISION, 1)
+    decision, decision_host = _find(rows, CASE_DECISION, 1), _find(rows, CASE_DECISION_HOST, 1)
     forward, get_action = _find(rows, CASE_FORWARD, 1), _find(rows, CASE_GET_ACTION, 1)
 
     def speedup(name: str, row: Row, target: float) -> Verdict:
@@ -295,7 +317,9 @@ def verdicts(rows: Sequence[Row]) -> list[Verdict]:
     return [
         speedup(f"batch masks, {largest} envs", masks, MASKS_SPEEDUP_TARGET),
         speedup(f"batch features, {largest} envs", features, FEATURES_SPEEDUP_TARGET),
-        at_most("full decision, batch 1, fast median", decision.fast.median, DECISION_MEDIAN_TARGET_S),
+        at_most("decision, batch 1, fast median", decision.fast.median, DECISION_MEDIAN_TARGET_S),
+        # Not the issue's target: the same limit held to the inspector's step, display transfer included.
+        at_most("decision + host copy, batch 1, fast median", decision_host.fast.median, DECISION_MEDIAN_TARGET_S),
         at_most(f"masks per env (fast, {largest} envs)", masks.fast.median / largest, REFERENCE_MASKS_PER_ENV_S, True),
         at_most(
             f"features per env (fast, {largest} envs)",
@@ -336,12 +360,17 @@ def render(console: Console, rows: Sequence[Row], checks: Sequence[Verdict], pla
         )
     console.print(table)
     console.print(
-        "full decision = build_policy_batch + LSTMPolicyBundle.get_action + to_host, against per-env features "
-        "and masks + FactoredRecurrentActorCritic.get_action + .tolist() per tensor; network rows run T = 1 "
-        "with a live hidden state. The fast decision's masks come from the pure rules, memoized per state (as in "
-        "a session, where the why panel has already asked for them): the pool's 120 states repeat."
+        "decision = the issue's full decision (features + masks + forward + sample): build_policy_batch + "
+        "LSTMPolicyBundle.get_action, against per-env features and masks + FactoredRecurrentActorCritic.get_action. "
+        "decision + host copy = what the inspector pays per step: the same, then to_host against .tolist() per "
+        "tensor. Network rows run T = 1 with a live hidden state. The fast decision's masks come from the pure "
+        "rules, memoized per state (as in a session, where the why panel has already asked for them): the "
+        "pool's 120 states repeat."
     )
-    console.print("Targets (issue) and reference-implementation figures (product.md §7, ≈ = reference figure):")
+    console.print(
+        "Targets (issue), the decision limit held to the inspector's step too, and reference-implementation "
+        "figures (product.md §7, ≈ = reference figure):"
+    )
     for check in checks:
         status = "[green]PASS[/green]" if check.passed else "[red]MISS[/red]"
         console.print(f"  {status}  {check.name}: {check.goal}, measured {check.measured}")
@@ -392,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [
         *bench_masks(pool, plan),
         *bench_features(pool, plan),
-        bench_decision(pool, bundle, plan),
+        *bench_decisions(pool, bundle, plan),
         *bench_network(pool, network, plan),
     ]
     checks = verdicts(rows)

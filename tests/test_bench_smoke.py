@@ -26,11 +26,12 @@ BENCH_DIR = REPO_ROOT / "bench"
 SCRIPT_TIMEOUT_S = 120
 
 TABLE_HEADERS = ("case", "batch", "fast median", "fast min–max", "reference median", "reference min–max", "speed-up")
-CASES = ("batch masks", "batch features", "full decision", "network forward", "network get_action")
-TARGET_NAMES = (
+CASES = ("batch masks", "batch features", "decision", "decision + host copy", "network forward", "network get_action")
+VERDICT_NAMES = (
     "batch masks, 1024 envs",
     "batch features, 1024 envs",
-    "full decision, batch 1, fast median",
+    "decision, batch 1, fast median",
+    "decision + host copy, batch 1, fast median",
 )
 
 
@@ -56,7 +57,7 @@ def test_quick_policy_bench_prints_every_case_and_target(tmp_path: Path) -> None
         assert header in out
     for case in CASES:
         assert case in out
-    for name in TARGET_NAMES:
+    for name in VERDICT_NAMES:
         assert any(line.strip().startswith(("PASS", "MISS")) and name in line for line in out.splitlines()), name
 
     report = json.loads(json_path.read_text())
@@ -64,12 +65,13 @@ def test_quick_policy_bench_prints_every_case_and_target(tmp_path: Path) -> None
     assert [(row["case"], row["batch"]) for row in report["rows"]] == [
         *(("batch masks", size) for size in (1, 16, 128, 1024)),
         *(("batch features", size) for size in (1, 16, 128, 1024)),
-        ("full decision", 1),
+        ("decision", 1),
+        ("decision + host copy", 1),
         ("network forward", 1),
         ("network forward", 256),
         ("network get_action", 1),
     ]
-    assert [target["name"] for target in report["targets"]][:3] == list(TARGET_NAMES)
+    assert [target["name"] for target in report["targets"]][:4] == list(VERDICT_NAMES)
     assert all(row["fast"]["repeats"] == 3 for row in report["rows"])
 
 
