@@ -6,8 +6,9 @@ Exits 0 with "CUDA not available: device check skipped" when the device is a CUD
 absent. Otherwise one seeded ``LSTMPolicyBundle`` is copied to the device and both copies decide
 (deterministically, hidden state carried over) on the same simulator observations: per-head raw logits,
 values, features and masks must agree within ``TOLERANCE`` and the actions must match (exit 1 if not).
-Then it prints the latency of one full decision at batch 1, and of batch masks and features at 1024
-envs, on both. ``--device cpu`` runs every step against the CPU itself: a dry run of this script.
+Then it prints the latency of one decision at batch 1 with its host copy (on a GPU, the copy is what
+waits for the decision), and of batch masks and features at 1024 envs, on both. ``--device cpu`` runs
+every step against the CPU itself: a dry run of this script.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def _synchronized(call: Callable[[], object], device: torch.device) -> Callable[
 
 
 def measure_latency(pool: Sequence[Observation], cpu: LSTMPolicyBundle, other: LSTMPolicyBundle) -> list[LatencyRow]:
-    """Per-call samples: one full decision at batch 1, then batch masks and features at ENV_BATCH envs."""
+    """Per-call samples: one decision + host copy at batch 1, then batch masks and features at ENV_BATCH envs."""
     env_batches = batches(pool, ENV_BATCH, 2)
     mask_batches = [[MaskInputs.from_observation(obs) for obs in batch] for batch in env_batches]
 
@@ -193,7 +194,7 @@ def measure_latency(pool: Sequence[Observation], cpu: LSTMPolicyBundle, other: L
 
     cpu_device = torch.device("cpu")
     return [
-        LatencyRow("full decision, batch 1", decision(cpu), decision(other)),
+        LatencyRow("decision + host copy, batch 1", decision(cpu), decision(other)),
         LatencyRow(
             f"batch masks, {ENV_BATCH} envs",
             env_batch(compute_batch_masks, mask_batches, cpu_device),

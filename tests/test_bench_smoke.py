@@ -114,7 +114,7 @@ def test_device_check_dry_run_against_the_cpu_prints_both_tables(
     assert f"torch {torch.__version__}; device cpu" in out
     for head in HEAD_NAMES:
         assert f"{head} raw logits" in out
-    for row in ("full decision, batch 1", "batch masks, 1024 envs", "batch features, 1024 envs"):
+    for row in ("decision + host copy, batch 1", "batch masks, 1024 envs", "batch features, 1024 envs"):
         assert row in out
     assert "masks: 0 differing entries; deterministic actions: 0 disagreements, 0 near-ties in 2048 head choices" in out
     assert "PASS: CPU and cpu agree within 0.0001" in out
