@@ -301,7 +301,8 @@ def _find(rows: Sequence[Row], case: str, batch: int) -> Row:
 
 
 def verdicts(rows: Sequence[Row]) -> list[Verdict]:
-    """The issue's targets, then the fast path against product.md §7's reference-implementation figures."""
+    """The issue's targets (and its decision limit held to the host-copy row too), then the fast path
+    against product.md §7's reference-implementation figures."""
     largest = max(ENV_BATCH_SIZES)
     masks, features = _find(rows, CASE_MASKS, largest), _find(rows, CASE_FEATURES, largest)
     decision, decision_host = _find(rows, CASE_DECISION, 1), _find(rows, CASE_DECISION_HOST, 1)
