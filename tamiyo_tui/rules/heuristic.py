@@ -291,9 +291,11 @@ class HeuristicTamiyo:
             )
         epoch = obs.host.epoch
         self._decay_penalties(epoch)
+        # Only the enabled slots' seeds, for every rule (the reference's loop hands ``decide`` nothing else):
+        # a seed the policy may not target neither holds back germination nor stalls the seed loop.
         live = [
             (slot_id, report)
-            for slot_id in obs.slot_config.slot_ids
+            for slot_id in obs.enabled
             if (report := obs.report(slot_id)) is not None
             and report.stage not in TERMINAL_STAGES
             and report.stage not in FAILURE_STAGES
