@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tamiyo_tui.domain.actions import HEAD_NAMES, HEAD_SPECS_BY_NAME, get_action_head_sizes
+from tamiyo_tui.domain.actions import HEAD_NAMES, HEAD_SPECS_BY_NAME, FactoredAction, get_action_head_sizes
 from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.slots import SlotConfig
@@ -93,6 +93,10 @@ class HeuristicPolicyBundle:
         """One decision per batch row. ``hidden``, ``deterministic`` and ``generator`` are accepted for
         interface parity and ignored: the rules are deterministic and keep their state in the controllers.
 
+        Each row's decision is committed to its controller's memory as if carried out (``HeuristicTamiyo.decide``),
+        for a caller that executes what it gets. One that only asks must restore the state it had and move it
+        on with ``state_after`` by what was really done (the session's ``PolicyRunner`` does).
+
         If any choice disagrees with ``batch.masks`` a ValueError is raised and every controller is left
         exactly as it was before the call.
         """
@@ -108,6 +112,22 @@ class HeuristicPolicyBundle:
         except Exception:
             self.load_state_dict(before)
             raise
+
+    def state_after(
+        self, state: Mapping[str, Any], observation: Observation, action: FactoredAction, *, accepted: bool
+    ) -> dict[str, Any]:
+        """Row 0's memory (``state``) once ``action`` has been carried out on ``observation``, whoever chose it.
+
+        ``get_action`` commits each row's own decision as if it were carried out (the reference's contract);
+        a caller that only shadows (the session's runner) keeps the state it had before asking, and moves it
+        on with this, by the action that really was taken (``HeuristicTamiyo.carried_out`` has the rule).
+        ``state`` is not modified; this bundle's controllers are left as they were.
+        """
+        scratch = HeuristicTamiyo(self._config, self._topology)
+        states = state["controllers"]
+        scratch.load_state_dict(states[0])
+        scratch.carried_out(observation, action, accepted=accepted)
+        return {"controllers": [scratch.state_dict(), *(dict(other) for other in states[1:])]}
 
     def _decide(self, row: int, obs: Observation) -> HeuristicDecision:
         if obs.slot_config != self._slot_config:

@@ -7,6 +7,11 @@ instead and says why in the reason text, quoting the mask rule.
 
 Pure Python: the controller's whole state is a handful of numbers (``state_dict``), so a session can
 snapshot it before each step and restore it exactly on step-back.
+
+Memory. The reference commits its counters inside ``decide``, before anything is executed; that is right
+for its loop, which executes every decision, and wrong for a controller that only shadows another policy.
+Here ``propose`` decides without touching the memory, and ``carried_out`` commits a step by the action
+that really was carried out, whoever chose it (``decide`` is both, for a caller that acts on it).
 """
 
 from __future__ import annotations
@@ -221,7 +226,6 @@ class _Intent:
     slot_id: str | None = None
     seed: SlotReport | None = None
     blueprint_id: str | None = None  # GERMINATE only
-    next_blueprint_index: int = 0  # GERMINATE only: the rotation index once this germination is issued
 
 
 _STATE_KEYS = frozenset({"blueprint_index", "germination_count", "last_prune_epoch", "last_decay_epoch", "penalties"})
@@ -284,24 +288,85 @@ class HeuristicTamiyo:
     # -- deciding ------------------------------------------------------------------------------------------
 
     def decide(self, obs: Observation, explanation: MaskExplanation) -> HeuristicDecision:
-        """Apply the decision rules to ``obs`` and return an action every head of which ``explanation`` allows."""
+        """Apply the decision rules to ``obs`` and commit the decision to memory as carried out.
+
+        This is the reference's contract (its loop executes every decision it gets), for a caller that
+        acts on what it is given. A caller that only asks (a shadow, a comparison) uses ``propose`` and,
+        once the step is taken, ``carried_out`` with whatever action really was.
+        """
+        decision = self.propose(obs, explanation)
+        self.carried_out(obs, decision.action)
+        self._history.append(decision)
+        return decision
+
+    def propose(self, obs: Observation, explanation: MaskExplanation) -> HeuristicDecision:
+        """The action the rules choose on ``obs`` (every head allowed by ``explanation``); memory is left as is."""
         if obs.topology != self.topology:
             raise ValueError(
                 f"Observation topology '{obs.topology}' does not match the heuristic's topology '{self.topology}'"
             )
+        saved = self._memory()
+        try:
+            # The decision sees this epoch's decayed penalties; the decay itself is committed by carried_out.
+            self._decay_penalties(obs.host.epoch)
+            # Only the enabled slots' seeds, for every rule (the reference's loop hands ``decide`` nothing
+            # else): a seed the policy may not target neither holds back germination nor stalls the seed loop.
+            live = [
+                (slot_id, report)
+                for slot_id in obs.enabled
+                if (report := obs.report(slot_id)) is not None
+                and report.stage not in TERMINAL_STAGES
+                and report.stage not in FAILURE_STAGES
+            ]
+            intent = self._manage_seeds(live) if live else self._consider_germination(obs, explanation)
+            return self._realise(intent, obs, explanation)
+        finally:
+            self._restore_memory(saved)
+
+    def carried_out(self, obs: Observation, action: FactoredAction, *, accepted: bool = True) -> None:
+        """Commit what the step taken on ``obs`` means for the memory, whoever chose ``action``.
+
+        The memory follows what happens in the run, never what was merely proposed:
+
+        - the penalties decay once per epoch, whatever the action (time passes);
+        - an accepted PRUNE of an enabled slot's seed starts the embargo and penalises the seed's blueprint;
+        - an accepted GERMINATE counts as a germination, and moves the rotation on when its blueprint is the
+          one the rotation offers next (the heuristic's own germination always is);
+        - anything else, and any action the lifecycle rejected, leaves the rest of the memory as it was.
+        """
         epoch = obs.host.epoch
         self._decay_penalties(epoch)
-        live = [
-            (slot_id, report)
-            for slot_id in obs.slot_config.slot_ids
-            if (report := obs.report(slot_id)) is not None
-            and report.stage not in TERMINAL_STAGES
-            and report.stage not in FAILURE_STAGES
-        ]
-        intent = self._manage_seeds(live) if live else self._consider_germination(obs, explanation)
-        decision = self._realise(intent, obs, explanation)
-        self._history.append(decision)
-        return decision
+        if not accepted or action.op not in (LifecycleOp.GERMINATE, LifecycleOp.PRUNE):
+            return
+        slot_id = obs.slot_config.slot_ids[action.slot_idx]
+        if slot_id not in obs.enabled:
+            return
+        if action.op == LifecycleOp.GERMINATE:
+            self.germination_count += 1
+            blueprint_id, next_index = self._next_blueprint()
+            if action.blueprint_id == blueprint_id:
+                self.blueprint_index = next_index
+            return
+        seed = obs.report(slot_id)
+        if seed is None:
+            return
+        self.last_prune_epoch = epoch
+        self.penalties[seed.blueprint_id] = (
+            self.penalties.get(seed.blueprint_id, 0.0) + self.config.blueprint_penalty_on_prune
+        )
+
+    def _memory(self) -> tuple[int, int, int, int, dict[str, float]]:
+        return (
+            self.blueprint_index,
+            self.germination_count,
+            self.last_prune_epoch,
+            self.last_decay_epoch,
+            dict(self.penalties),
+        )
+
+    def _restore_memory(self, memory: tuple[int, int, int, int, dict[str, float]]) -> None:
+        self.blueprint_index, self.germination_count, self.last_prune_epoch, self.last_decay_epoch, penalties = memory
+        self.penalties = dict(penalties)
 
     def _decay_penalties(self, epoch: int) -> None:
         # Once per epoch, however many decisions that epoch holds.
@@ -323,7 +388,7 @@ class HeuristicTamiyo:
             return _Intent(LifecycleOp.WAIT, f"Too early (epoch {host.epoch})")
         if host.plateau_epochs < cfg.plateau_epochs_to_germinate:
             return _Intent(LifecycleOp.WAIT, "Training progressing normally")
-        blueprint_id, next_index = self._next_blueprint()
+        blueprint_id, _ = self._next_blueprint()
         germinate_slots = explanation.verdict("op", LifecycleOp.GERMINATE.name).slots
         return _Intent(
             LifecycleOp.GERMINATE,
@@ -331,13 +396,12 @@ class HeuristicTamiyo:
             confidence=min(1.0, host.plateau_epochs / _PLATEAU_FOR_FULL_CONFIDENCE),
             slot_id=germinate_slots[0] if germinate_slots else None,
             blueprint_id=blueprint_id,
-            next_blueprint_index=next_index,
         )
 
     def _next_blueprint(self) -> tuple[str, int]:
         """The rotation's next blueprint not penalised past the threshold, and the index after choosing it.
 
-        Only a peek: the index moves when the germination is actually issued.
+        Only a peek: the index moves in ``carried_out``, once a germination of that blueprint really happens.
         """
         rotation = self.rotation
         index = self.blueprint_index
@@ -417,7 +481,6 @@ class HeuristicTamiyo:
             target_slot = intent.slot_id if intent.seed is not None else None
             intent = _Intent(LifecycleOp.WAIT, f"{intent.reason} but {blocker}", slot_id=target_slot, seed=intent.seed)
             action = self._factored_action(intent, obs, explanation)
-        self._commit(intent, obs.host.epoch)
         return HeuristicDecision(
             action=action,
             flat_action=self._flat_name(intent),
@@ -480,17 +543,6 @@ class HeuristicTamiyo:
             if not verdict.allowed:
                 return f"{head} {verdict.option} is masked: {verdict.reason}"
         return None
-
-    def _commit(self, intent: _Intent, epoch: int) -> None:
-        """State changes that happen only when the op is really issued."""
-        if intent.op == LifecycleOp.GERMINATE:
-            self.blueprint_index = intent.next_blueprint_index
-            self.germination_count += 1
-        elif intent.op == LifecycleOp.PRUNE:
-            assert intent.seed is not None
-            self.last_prune_epoch = epoch
-            blueprint = intent.seed.blueprint_id
-            self.penalties[blueprint] = self.penalties.get(blueprint, 0.0) + self.config.blueprint_penalty_on_prune
 
 
 def _first_allowed(head: str, mask: tuple[bool, ...]) -> int:

@@ -2,13 +2,19 @@
 
 The runner owns the bundles' per-episode state (the LSTM hidden state, the heuristic's counters) so the
 session can checkpoint and restore it; ``decide`` never changes that state, ``commit`` does.
+
+What a commit means differs by kind of state. A recurrent bundle's hidden state is a function of the
+observations it saw, so its own decision's next hidden state is committed, whether or not it acted. A
+bundle whose memory depends on what was done (``FollowsTheRun``: the heuristic's rotation, embargo and
+penalties) is moved on by the action that was really carried out, whoever chose it; its own proposal
+commits nothing unless it is that action.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -31,7 +37,14 @@ class BundleDecision:
     value: float | None  # None: the bundle has no value function
     hidden_norm: float | None
     reason: str | None
-    next_state: Any  # the bundle's state once this decision is committed
+    next_state: Any  # the bundle's state were this decision committed (see ``PolicyRunner.commit``)
+
+
+@runtime_checkable
+class FollowsTheRun(Protocol):
+    """A bundle whose per-episode state is moved on by the executed action, not by its own proposal."""
+
+    def state_after(self, state: Any, observation: Observation, action: FactoredAction, *, accepted: bool) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +103,24 @@ class PolicyRunner:
             decisions[name] = self._to_decision(name, result, observation, next_state)
         return decisions
 
-    def commit(self, decisions: Mapping[str, BundleDecision]) -> None:
-        for name, decision in decisions.items():
-            self._states[name] = decision.next_state
+    def commit(
+        self,
+        decisions: Mapping[str, BundleDecision],
+        *,
+        observation: Observation,
+        action: FactoredAction,
+        accepted: bool,
+    ) -> None:
+        """The step on ``observation`` is taken: ``action`` was carried out (``accepted`` by the lifecycle).
+
+        Bundles that follow the run (``FollowsTheRun``) are moved on by that action, decided here or not;
+        every other bundle in ``decisions`` commits its own decision's next state.
+        """
+        for name, bundle in self.bundles.items():
+            if isinstance(bundle, FollowsTheRun):
+                self._states[name] = bundle.state_after(self._states[name], observation, action, accepted=accepted)
+            elif name in decisions:
+                self._states[name] = decisions[name].next_state
 
     def get_state(self) -> RunnerState:
         return RunnerState(dict(self._states))

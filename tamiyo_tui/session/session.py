@@ -10,7 +10,10 @@ replayed decisions per step back.
 
 Both bundles decide on every step ("shadow" mode): the active bundle's action is executed, the other's is
 kept for ``compare()``. Hence the LSTM hidden state always reflects the whole episode, whichever bundle
-acted, and switching bundles never resets or skips it.
+acted, and switching bundles never resets or skips it. The heuristic's memory (rotation, embargo,
+penalties) is different: it moves on by the action carried out on each step, whoever chose it, and never
+by a proposal of its own that was not carried out (``PolicyRunner.commit``). So ``compare()`` and a switch
+show what the heuristic would really do from here in this run.
 """
 
 from __future__ import annotations
@@ -294,9 +297,15 @@ class InspectionSession:
         epoch, step = self.epoch, self.position
         override_active = self.governor_override_active
         outcome: ActionOutcome = self.sim.apply(action)
-        # Without shadow only the active bundle's state moves on, even when compare() made the others decide
-        # here: a replay (which never compares) must reach the same states.
-        self.runner.commit(decisions if self.shadow else {self.active: decisions[self.active]})
+        # Without shadow only the active bundle's own decision is committed, even when compare() made the others
+        # decide here: a replay (which never compares) must reach the same states. A bundle whose memory
+        # follows the run (the heuristic) is moved on by ``action`` either way, never by its own proposal.
+        self.runner.commit(
+            decisions if self.shadow else {self.active: decisions[self.active]},
+            observation=observation,
+            action=action,
+            accepted=outcome.accepted,
+        )
         branch = self.entries[step].branch if replaying else self.branch
         if not replaying:
             self.entries.append(

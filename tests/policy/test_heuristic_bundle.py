@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tamiyo_tui.domain.actions import HEAD_NAMES, BlueprintAction, LifecycleOp, get_action_head_sizes
+from tamiyo_tui.domain.actions import (
+    DEFAULT_HEAD_OPTIONS,
+    HEAD_NAMES,
+    BlueprintAction,
+    FactoredAction,
+    LifecycleOp,
+    get_action_head_sizes,
+)
 from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
 from tamiyo_tui.domain.observation import HostMetrics, Observation, SlotReport
 from tamiyo_tui.domain.slots import SlotConfig
@@ -22,6 +29,7 @@ from tamiyo_tui.rules.masks import MaskInputs, compute_masks
 
 SLOTS = SlotConfig.default()
 FEATURE_DIM = 23 + 39 * SLOTS.num_slots
+DEFAULT_WAIT = {head: int(option) for head, option in DEFAULT_HEAD_OPTIONS.items()} | {"slot": 0, "op": 0}
 
 
 def observation(*reports: SlotReport, epoch: int = 10, plateau: int = 3, **settings) -> Observation:
@@ -146,6 +154,23 @@ def test_state_dict_round_trip_restores_every_row() -> None:
         restored.load_state_dict(snapshot | {"extra": 1})
     with pytest.raises(ValueError, match="expected a non-empty 'controllers' list"):
         restored.load_state_dict({})
+
+
+def test_state_after_moves_row_zero_by_the_action_carried_out_and_touches_nothing_else() -> None:
+    bundle = HeuristicPolicyBundle()
+    before = bundle.state_dict()
+    obs = observation()  # an empty host at a plateau: the heuristic proposes GERMINATE conv_light
+    proposal = bundle.get_action(hand_built_batch([obs])).extras["heuristic"][0]
+    acted_on = bundle.state_dict()  # get_action commits the row's own decision, as the reference does
+    bundle.load_state_dict(before)
+
+    waited = bundle.state_after(before, obs, FactoredAction.from_head_indices(DEFAULT_WAIT), accepted=True)
+    germinated_ = bundle.state_after(before, obs, proposal.action, accepted=True)
+
+    assert waited["controllers"][0] | {"last_decay_epoch": -1} == before["controllers"][0]
+    assert germinated_ == acted_on
+    assert bundle.state_dict() == before  # neither the bundle nor the given state moved
+    assert before == HeuristicPolicyBundle().state_dict()
 
 
 def test_config_may_come_from_a_policy_file_mapping() -> None:

@@ -363,13 +363,12 @@ def test_prune_masked_for_the_target_while_another_slot_allows_it_names_the_targ
     assert_allowed_by_masks(decision, obs)
 
 
-def test_seed_in_a_disabled_slot_cannot_be_advanced() -> None:
+def test_a_seed_in_a_disabled_slot_is_skipped_and_the_enabled_slots_seed_decides() -> None:
     obs = observe(seed(SeedStage.GERMINATED, "r0c1"), seed(SeedStage.TRAINING, "r0c2"), enabled_slots=("r0c0", "r0c2"))
     decision = decide(HeuristicTamiyo(), obs)
-    assert decision.reason == (
-        "Advance to TRAINING but ADVANCE is masked for r0c1: r0c1 is not in enabled_slots; the policy may not target it"
-    )
-    assert decision.action.slot_idx == 0  # the first slot the masks allow
+    assert (decision.flat_action, decision.target_slot) == ("ADVANCE", "r0c2")
+    assert decision.reason == "Advance to BLENDING (improvement +0.00%)"
+    assert decision.action.slot_idx == 2
     assert_allowed_by_masks(decision, obs)
 
 

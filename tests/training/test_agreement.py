@@ -110,6 +110,23 @@ def test_the_untrained_policy_does_not_pass_for_the_heuristic() -> None:
     assert report.head("op").percent < OP_THRESHOLD
 
 
+def test_a_shadowing_heuristic_b_is_moved_on_by_what_a_did_not_by_its_own_proposals(tmp_path: Path) -> None:
+    """Issue #11, shadow policy B: A never germinates, so B's rotation never leaves conv_light."""
+    patient = tmp_path / "patient.yaml"
+    patient.write_text(
+        "bundle: heuristic\ndescription: never sees a long enough plateau\n"
+        "heuristic: {plateau_epochs_to_germinate: 1000}\n",
+        encoding="utf-8",
+    )
+
+    report = compare_policies(str(patient), "heuristic", SAMPLE[:1])
+
+    proposed = [(d.epoch, d.b) for d in report.differences if d.head == "op"]
+    blueprints = {d.b for d in report.differences if d.head == "blueprint"}
+    assert proposed == [(epoch, "GERMINATE") for epoch in range(7, 17)]  # B's plateau lasts to the end
+    assert blueprints == {"CONV_LIGHT"}
+
+
 def test_a_scenario_outside_the_checkpoint_layout_is_bad_input(tmp_path: Path) -> None:
     scenario = tmp_path / "second-row.yaml"
     scenario.write_text(
