@@ -49,6 +49,8 @@ class PolicyRunner:
         self.device = torch.device(device)
         self._generator = torch.Generator(device=self.device)
         self._states: dict[str, Any] = {name: self._initial_state(bundle) for name, bundle in self.bundles.items()}
+        # One batch serves every bundle; the heuristic reads no features, so a telemetry LSTM decides it.
+        self.use_telemetry = any(getattr(bundle, "use_telemetry", False) for bundle in self.bundles.values())
 
     @property
     def bundle_names(self) -> tuple[str, ...]:
@@ -73,6 +75,7 @@ class PolicyRunner:
             self.device,
             allow_governor_override=governor_override,
             mask_rows=None if masks is None else [masks],
+            telemetry=self.use_telemetry,
         )
         decisions = {}
         for name in bundles or self.bundle_names:
