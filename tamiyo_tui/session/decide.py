@@ -32,6 +32,7 @@ class BundleDecision:
     hidden_norm: float | None
     reason: str | None
     next_state: Any  # the bundle's state once this decision is committed
+    telemetry_features: bool | None = None  # the network read the telemetry blocks; None: not a network
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,8 @@ class PolicyRunner:
                 result = bundle.get_action(batch, None, deterministic, generator=self._generator)
                 next_state = bundle.state_dict()
                 bundle.load_state_dict(self._states[name])
-            decisions[name] = self._to_decision(name, result, observation, next_state)
+            telemetry = self.use_telemetry if bundle.is_recurrent else None
+            decisions[name] = self._to_decision(name, result, observation, next_state, telemetry)
         return decisions
 
     def commit(self, decisions: Mapping[str, BundleDecision]) -> None:
@@ -114,7 +116,9 @@ class PolicyRunner:
             reset()
         return bundle.state_dict()
 
-    def _to_decision(self, name: str, result: Any, observation: Observation, next_state: Any) -> BundleDecision:
+    def _to_decision(
+        self, name: str, result: Any, observation: Observation, next_state: Any, telemetry: bool | None
+    ) -> BundleDecision:
         row = to_host(result).rows[0]
         action = FactoredAction.from_indices(*(row.heads[head].action for head in HEAD_NAMES))
         return BundleDecision(
@@ -126,4 +130,5 @@ class PolicyRunner:
             hidden_norm=row.hidden_norm,
             reason=result.reasons[0] if result.reasons else None,
             next_state=next_state,
+            telemetry_features=telemetry,
         )

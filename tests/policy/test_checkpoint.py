@@ -199,8 +199,8 @@ def test_torch_file_of_another_kind(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError) as error:
         load_checkpoint(path)
     assert str(error.value) == (
-        f"{path}: neither a tamiyo-tui-policy checkpoint nor a policy state_dict (top-level dict with keys "
-        "['model', 'optimizer'])"
+        f"{path}: not a policy checkpoint: neither tamiyo-tui's (tamiyo-tui-policy), the reference trainer's "
+        "(PPOAgent.save) nor a policy state_dict (top-level dict with keys ['model', 'optimizer'])"
     )
 
 

@@ -28,6 +28,8 @@ def status_text(frame: Frame, *, running: bool) -> Text:
         text.append(frame.bundle, style="bold cyan")
         if frame.policy_id != frame.bundle:
             text.append(f" ({frame.policy_id})", style="dim")
+        if frame.telemetry_features and frame.bundle == "lstm":
+            text.append(" +telemetry", style="cyan")
     text.append(f" · {frame.device}")
     text.append(" · deterministic" if frame.deterministic else " · sample")
     text.append(" · ")
