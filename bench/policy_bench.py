@@ -54,7 +54,7 @@ CASE_DECISION_HOST = "decision + host copy"  # what the inspector pays per step:
 CASE_FORWARD = "network forward"
 CASE_GET_ACTION = "network get_action"
 
-# product.md §7: the reference implementation on one CPU thread (per env for masks and features).
+# The reference implementation on this machine kind, one CPU thread (per env for masks and features).
 REFERENCE_MASKS_PER_ENV_S = 100e-6
 REFERENCE_FEATURES_PER_ENV_S = 360e-6
 REFERENCE_GET_ACTION_S = 4.8e-3
@@ -302,7 +302,7 @@ def _find(rows: Sequence[Row], case: str, batch: int) -> Row:
 
 def verdicts(rows: Sequence[Row]) -> list[Verdict]:
     """The issue's targets (and its decision limit held to the host-copy row too), then the fast path
-    against product.md §7's reference-implementation figures."""
+    against the reference implementation's figures (``REFERENCE_*``)."""
     largest = max(ENV_BATCH_SIZES)
     masks, features = _find(rows, CASE_MASKS, largest), _find(rows, CASE_FEATURES, largest)
     decision, decision_host = _find(rows, CASE_DECISION, 1), _find(rows, CASE_DECISION_HOST, 1)
@@ -370,7 +370,7 @@ def render(console: Console, rows: Sequence[Row], checks: Sequence[Verdict], pla
     )
     console.print(
         "Targets (issue), the decision limit held to the inspector's step too, and reference-implementation "
-        "figures (product.md §7, ≈ = reference figure):"
+        "figures (one CPU thread, ≈ = reference figure):"
     )
     for check in checks:
         status = "[green]PASS[/green]" if check.passed else "[red]MISS[/red]"

@@ -1,4 +1,4 @@
-"""The command line contract (product.md §2): --help/--version stay light, ``run`` streams records and prints a
+"""The command line contract: --help/--version stay light, ``run`` streams records and prints a
 summary, ``check`` exits 1 on a failed expectation, and every kind of bad input exits 2 with one line naming
 the file, never a traceback.
 

@@ -27,7 +27,7 @@ from tamiyo_tui.rules.masks import MaskInputs, explain_masks
 
 @register_policy("heuristic")
 class HeuristicPolicyBundle:
-    """The rule-based policy (domain.md §9) behind the PolicyBundle interface.
+    """The rule-based policy (``tamiyo_tui.rules.heuristic``) behind the PolicyBundle interface.
 
     ``get_action`` reads the raw observations (the rules need signals that are not features, such as
     ``host_stabilized``) and never picks an option that ``batch.masks`` forbids. The heuristic has no

@@ -1,4 +1,4 @@
-"""The rule-based Tamiyo controller (domain.md §9), deciding complete factored actions under the masks.
+"""The rule-based Tamiyo controller (the reference's heuristic), deciding complete factored actions under the masks.
 
 The reference heuristic picks from a flat action list (WAIT, GERMINATE_<BLUEPRINT>, FOSSILIZE, PRUNE,
 ADVANCE) and never looks at masks. Here every decision is also a full ``FactoredAction`` whose eight head
@@ -47,7 +47,7 @@ from tamiyo_tui.domain.observation import Observation, SlotReport
 from tamiyo_tui.domain.stages import FAILURE_STAGES, TERMINAL_STAGES, SeedStage
 from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs, explain_masks
 
-# --- the flat action enum (§9.1) ------------------------------------------------------------------------
+# --- the flat action enum ------------------------------------------------------------------------------
 
 # Parameter estimates per registered blueprint; they only fix the order of the GERMINATE_* members.
 BLUEPRINT_PARAM_ESTIMATES: dict[str, dict[str, int]] = {
@@ -102,7 +102,7 @@ def available_blueprints(topology: str) -> frozenset[str]:
     )
 
 
-# --- configuration (§9.3) -------------------------------------------------------------------------------
+# --- configuration -------------------------------------------------------------------------------------
 
 DEFAULT_BLUEPRINT_ROTATION: tuple[str, ...] = ("conv_light", "conv_heavy", "attention", "norm", "depthwise")
 # The reference's default rotation is CNN-only. This one keeps its shape for transformers: a light
@@ -213,7 +213,7 @@ class HeuristicDecision:
 
 @dataclass(frozen=True)
 class _Intent:
-    """What the §9 rules want, before the masks have their say."""
+    """What the heuristic's rules want, before the masks have their say."""
 
     op: LifecycleOp
     reason: str
@@ -284,7 +284,7 @@ class HeuristicTamiyo:
     # -- deciding ------------------------------------------------------------------------------------------
 
     def decide(self, obs: Observation, explanation: MaskExplanation) -> HeuristicDecision:
-        """Apply the §9.4 rules to ``obs`` and return an action every head of which ``explanation`` allows."""
+        """Apply the decision rules to ``obs`` and return an action every head of which ``explanation`` allows."""
         if obs.topology != self.topology:
             raise ValueError(
                 f"Observation topology '{obs.topology}' does not match the heuristic's topology '{self.topology}'"

@@ -3,7 +3,7 @@
 Resolving a policy is pure (no torch): the TUI resolves it, and reports a bad policy file, before torch
 has finished importing. ``tamiyo_tui.session.loading`` turns a ``PolicySpec`` into bundles.
 
-Policy file (schema of product.md §6)::
+Policy file (the keys; ``policies/README.md`` explains them)::
 
     bundle: lstm | heuristic          # required
     description: free text            # required

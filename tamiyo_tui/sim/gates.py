@@ -1,4 +1,4 @@
-"""Quality gates G0–G5 in the reference's two modes (lifecycle §5.3).
+"""Quality gates G0–G5 in the reference's two modes, strict and permissive.
 
 A gate reads a seed's state and says which named checks passed and failed; the failure names follow
 the reference's spelling so that a reason such as ``G2 failed: no_training_epochs`` matches what a

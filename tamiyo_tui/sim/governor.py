@@ -1,7 +1,8 @@
 """The governor (Tolaria): vital signs on the validation loss, snapshots, and the rollback verdict.
 
-Follows lifecycle §8.3–8.5. The simulator has no weights to restore, so a "snapshot" only records the
-epoch it was taken at; what a rollback does to the seeds is carried out by the simulator.
+Follows the reference's governor (``docs/simulator.md``). The simulator has no weights to restore, so a
+"snapshot" only records the epoch it was taken at; what a rollback does to the seeds is carried out by
+the simulator.
 """
 
 from __future__ import annotations

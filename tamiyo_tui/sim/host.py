@@ -90,7 +90,7 @@ class SeedEffect:
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """The fused validation pass of one epoch (lifecycle §3 steps 3–4), per measured slot id."""
+    """The fused validation pass of one epoch (the reference's per-epoch validation), per measured slot id."""
 
     val_accuracy: float
     trend_accuracy: float
@@ -124,7 +124,7 @@ def measure(host: HostAccuracy, seeds: Sequence[SeedEffect]) -> Measurement:
             for j in everyone:
                 if j <= i:
                     continue
-                # The reference reads the "i disabled" accuracies as if they were "i alone" (lifecycle §13).
+                # The reference reads the "i disabled" accuracies as if they were "i alone" (a quirk, kept).
                 pair = accuracy(frozenset({i, j}), host.value) - solo_ablation[i] - solo_ablation[j] + all_off
                 for k in (i, j):
                     interaction[seeds[k].slot_id] += pair

@@ -1,4 +1,4 @@
-"""Scenario files (schema 1, product.md §3) → ``Scenario`` records.
+"""Scenario files (schema 1, ``docs/scenario-format.md``) → ``Scenario`` records.
 
 Every bad input, whatever it is, comes out as one ``ScenarioError`` naming ``file:line:col`` and the
 field path; nothing else escapes. Validation is strict: unknown keys, wrong types (a boolean is not a
@@ -403,7 +403,7 @@ def _read_initial(node: YamlNode, context: _Context) -> dict[str, InitialSlot]:
 
 
 def _initial_field_problems(slot: InitialSlot) -> list[tuple[str, str]]:
-    """(field, message) for the ways ``slot`` contradicts the lifecycle (lifecycle.md §1, §4, §5).
+    """(field, message) for the ways ``slot`` contradicts the lifecycle (stages, alpha controller, operations).
 
     Stage names and value ranges are checked while reading. These checks name the offending field, so
     the error can point at its line; ``initial_slot_problems`` then catches what is left.
@@ -443,7 +443,7 @@ def _initial_field_problems(slot: InitialSlot) -> list[tuple[str, str]]:
 
 
 def _blending_alpha_problems(alpha: float, target: float | None, mode: AlphaMode) -> list[tuple[str, str]]:
-    # The controller moves toward its target while UP/DOWN and sits exactly on it in HOLD (lifecycle.md §4).
+    # The controller moves toward its target while UP/DOWN and sits exactly on it in HOLD.
     if mode == AlphaMode.UP and alpha >= (1.0 if target is None else target):
         return [("alpha_mode", "alpha_mode UP needs alpha below alpha_target")]
     if mode == AlphaMode.DOWN and alpha <= (0.0 if target is None else target):

@@ -1,6 +1,6 @@
 """The host signal tracker: plateau count, stabilization latch, best values and short histories.
 
-Mirrors the reference's SignalTracker (lifecycle §6.4, §8.1–8.2; domain §9.5). Its state packs into a
+Mirrors the reference's SignalTracker (``docs/simulator.md``, Signals and governor). Its state packs into a
 few hundred bytes so the simulator can snapshot it every step.
 """
 

@@ -1,6 +1,6 @@
 """The seed-lifecycle simulator: one environment of the reference's PPO loop, one epoch per decision.
 
-Per epoch (lifecycle §3): ``observe()`` applies the scenario's events, runs the "train and validate"
+Per epoch (``docs/simulator.md``, One epoch): ``observe()`` applies the scenario's events, runs the "train and validate"
 part (host accuracy with the seeds' contributions, counterfactuals, the governor's check, accuracy
 records, the signal tracker) and returns the Observation the policy decides on; ``apply(action)`` rolls
 back first if the governor panicked, carries out the action the way the training loop's op handlers do,

@@ -1,6 +1,6 @@
 """One slot's seed: its state, the Kasmina-level operations on it, and its report.
 
-The operations follow lifecycle §5 (germinate, advance_stage with gates, prune, schedule_prune,
+The operations are the reference's (germinate, advance_stage with gates, prune, schedule_prune,
 set_alpha_target, step_epoch). They return an ``OpResult`` instead of raising, because the simulator
 turns every refusal into a rejected action with a reason. Which op an action calls, and the checks the
 training loop makes before calling it, live in ``simulator.py``.
@@ -40,7 +40,7 @@ from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage, default_advance_
 from tamiyo_tui.sim.gates import evaluate_gate
 from tamiyo_tui.sim.scenario import BlueprintEffect, GateMode, InitialSlot
 
-# The curve of the initial ramp comes from the blend id chosen at germination (lifecycle §4).
+# The curve of the initial ramp comes from the blend id chosen at germination.
 BLEND_CURVES: dict[str, AlphaCurve] = {
     "linear": AlphaCurve.LINEAR,
     "sigmoid": AlphaCurve.SIGMOID,
@@ -53,7 +53,7 @@ PRUNE_BY_POLICY = "policy_prune"
 PRUNE_SCHEDULED = "scheduled_prune"
 COOLDOWN = "cooldown"
 
-# Reference quirks (lifecycle §13) an op can trigger; the decision record lists them.
+# Reference quirks an op can trigger; the decision record lists them.
 QUIRK_ADVANCE_ON_HOLDING = "advance_on_holding_fossilizes"
 QUIRK_INSTANT_PRUNE_DURING_RAMP = "instant_prune_during_ramp"
 QUIRK_RETARGET_NOOP = "retarget_to_current_value_noop"
@@ -411,7 +411,7 @@ class SeedSlot:
         return OpResult(True, f"{self.slot_id}: {moved.from_stage.name} → PRUNED ({reason})", (moved,))
 
     def schedule_prune(self, steps: int, curve: AlphaCurve, steepness: float) -> OpResult:
-        """Ramp alpha down to 0 over ``steps`` ticks, then prune (checks in the reference's order, §5.5)."""
+        """Ramp alpha down to 0 over ``steps`` ticks, then prune (checks in the reference's order)."""
         seed = self.state
         if seed is None:
             return _fail(f"{self.slot_id} is empty: nothing to prune")
@@ -440,7 +440,7 @@ class SeedSlot:
     def set_alpha_target(
         self, target: float, steps: int, curve: AlphaCurve, steepness: float, algorithm: AlphaAlgorithm
     ) -> OpResult:
-        """Retarget the blend (§5.6). The scalar alpha follows at the next BLENDING tick."""
+        """Retarget the blend. The scalar alpha follows at the next BLENDING tick."""
         seed = self.state
         if seed is None:
             return _fail(f"{self.slot_id} is empty: no alpha to retarget")
@@ -465,7 +465,7 @@ class SeedSlot:
         return OpResult(True, f"{self.slot_id}: alpha target {target:g} over {steps} ticks", transitions, quirks)
 
     def step_epoch(self) -> tuple[StageTransition, ...]:
-        """The per-epoch timekeeper (§5.8): BLENDING ticks, the cooldown advances. Never an auto-advance."""
+        """The per-epoch timekeeper: BLENDING ticks, the cooldown advances. Never an auto-advance."""
         seed = self.state
         if seed is None:
             return ()

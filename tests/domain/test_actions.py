@@ -1,4 +1,4 @@
-"""Pins the factored action space (domain.md §3): heads, enums, lookup tables and FactoredAction."""
+"""Pins the factored action space (the reference's): heads, enums, lookup tables and FactoredAction."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ SPEC_BLUEPRINT_IDS = (
     "flex_attention",
 )
 
-# domain.md §3.2, member name → value, for all eight heads' enums (the slot head has none).
+# The reference's member name → value, for all eight heads' enums (the slot head has none).
 SPEC_ENUMS: list[tuple[type[IntEnum], dict[str, int]]] = [
     (
         BlueprintAction,

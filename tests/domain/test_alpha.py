@@ -1,4 +1,4 @@
-"""Pins the alpha contracts (domain.md §2, lifecycle.md §4): enums, easing curves and the controller."""
+"""Pins the alpha contracts (the reference's): enums, easing curves and the controller."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaController, AlphaCurve,
 
 TOLERANCE = 1e-6
 
-# domain.md §2.2 check values: alpha after ticks 1..4 of a 0→1 ramp over 5 ticks.
+# The reference's check values: alpha after ticks 1..4 of a 0→1 ramp over 5 ticks.
 CHECK_TABLE = [
     (AlphaCurve.LINEAR, 12.0, (0.2, 0.4, 0.6, 0.8)),
     (AlphaCurve.COSINE, 12.0, (0.095492, 0.345492, 0.654508, 0.904508)),
@@ -21,7 +21,7 @@ CHECK_TABLE = [
     (AlphaCurve.SIGMOID, 24.0, (0.00074, 0.083168, 0.916832, 0.99926)),
 ]
 
-# lifecycle.md §4 ramp table: alpha after ticks 1..N of a 0→1 ramp, printed to 4 decimals.
+# The reference's ramp table: alpha after ticks 1..N of a 0→1 ramp, printed to 4 decimals.
 RAMP_TABLE = [
     (3, AlphaCurve.LINEAR, 12.0, (0.3333, 0.6667, 1.0)),
     (3, AlphaCurve.COSINE, 12.0, (0.25, 0.75, 1.0)),
@@ -192,7 +192,7 @@ def test_retarget_floors_given_steepness() -> None:
 
 
 def test_retarget_to_current_value_quirk() -> None:
-    # lifecycle.md §4 quirk: nothing moves, yet steps_total keeps the requested steps.
+    # A reference quirk: nothing moves, yet steps_total keeps the requested steps.
     controller = AlphaController(alpha=0.4)
     controller.retarget(alpha_target=0.4, alpha_steps_total=5)
     assert controller.alpha_mode is AlphaMode.HOLD
@@ -310,7 +310,7 @@ def test_progress_linear_and_cosine_ignore_steepness() -> None:
 
 
 def test_progress_sigmoid_with_flat_logistic_falls_back_to_linear() -> None:
-    # Steepness 0 makes σ(1) == σ(0); domain.md §2.2 returns t unchanged.
+    # Steepness 0 makes σ(1) == σ(0); the reference returns t unchanged.
     assert progress(0.3, AlphaCurve.SIGMOID, 0.0) == 0.3
 
 

@@ -1,7 +1,7 @@
 """Pins the reference constants in ``tamiyo_tui.domain.constants`` to their spec values and types.
 
-Sources: domain.md §11 (leyline constants), §1.2 (embargo), §9.3 (heuristic defaults), §9.5 (signal
-tracker); lifecycle.md §8.3/§8.5 (governor) and §10 (lifecycle constants).
+Sources: the reference's leyline constants, embargo, heuristic defaults, signal tracker, governor and
+lifecycle constants.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from tamiyo_tui.domain import constants
 
 SPEC_CONSTANTS: list[tuple[str, object]] = [
-    # domain.md §11
+    # leyline constants
     ("LEYLINE_VERSION", "0.2.0"),
     ("MIN_PRUNE_AGE", 1),
     ("FULL_EVALUATION_AGE", 10),
@@ -24,16 +24,16 @@ SPEC_CONSTANTS: list[tuple[str, object]] = [
     ("DEFAULT_MIN_BLENDING_EPOCHS", 3),
     ("DEFAULT_MIN_FOSSILIZE_CONTRIBUTION", 1.0),
     ("DEFAULT_MIN_TRAINING_IMPROVEMENT", 0.5),
-    # domain.md §1.2 and lifecycle.md §10
+    # embargo and lifecycle constants
     ("DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE", 5),
     ("DEFAULT_GRADIENT_RATIO_THRESHOLD", 0.10),
     ("DEFAULT_BLENDING_TOTAL_STEPS", 5),
-    # domain.md §9.5, lifecycle.md §8.1/§8.2
+    # signal tracker
     ("DEFAULT_STABILIZATION_THRESHOLD", 0.03),
     ("DEFAULT_STABILIZATION_EPOCHS", 3),
     ("DEFAULT_PLATEAU_THRESHOLD_PCT", 0.5),
     ("DEFAULT_SIGNAL_HISTORY_WINDOW", 10),
-    # domain.md §9.3
+    # heuristic defaults
     ("DEFAULT_PLATEAU_EPOCHS_TO_GERMINATE", 3),
     ("DEFAULT_MIN_EPOCHS_BEFORE_GERMINATE", 5),
     ("DEFAULT_PRUNE_AFTER_EPOCHS_WITHOUT_IMPROVEMENT", 5),
@@ -42,7 +42,7 @@ SPEC_CONSTANTS: list[tuple[str, object]] = [
     ("DEFAULT_BLUEPRINT_PENALTY_ON_PRUNE", 2.0),
     ("DEFAULT_BLUEPRINT_PENALTY_DECAY", 0.5),
     ("DEFAULT_BLUEPRINT_PENALTY_THRESHOLD", 3.0),
-    # lifecycle.md §8.3 and §8.5
+    # governor
     ("GOVERNOR_SENSITIVITY", 6.0),
     ("GOVERNOR_LOSS_MULTIPLIER", 3.0),
     ("GOVERNOR_ABSOLUTE_THRESHOLD", 12.0),
@@ -62,13 +62,13 @@ def test_constant_value_and_type(name: str, expected: object) -> None:
 
 
 def test_default_max_seeds_means_unlimited() -> None:
-    # The reference's None is spelled 0 here: product.md's scenario key `max_seeds` defaults to 0 = unlimited,
-    # and lifecycle.md §9 maps None → 0 before any comparison.
+    # The reference's None is spelled 0 here: the scenario key `max_seeds` defaults to 0 = unlimited,
+    # and the reference maps None → 0 before any comparison.
     assert constants.DEFAULT_MAX_SEEDS == 0
     assert type(constants.DEFAULT_MAX_SEEDS) is int
 
 
 def test_masked_logit_value_is_finite_and_half_precision_safe() -> None:
-    # domain.md §5: chosen instead of -inf or finfo.min so fp16/bf16 logits stay finite.
+    # The reference's mask value: chosen instead of -inf or finfo.min so fp16/bf16 logits stay finite.
     assert constants.MASKED_LOGIT_VALUE == -10000.0
     assert -65504.0 < constants.MASKED_LOGIT_VALUE < 0.0

@@ -1,4 +1,4 @@
-"""Pins slot ids and SlotConfig (domain.md §4)."""
+"""Pins slot ids and SlotConfig (the reference's)."""
 
 from __future__ import annotations
 

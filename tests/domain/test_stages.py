@@ -1,4 +1,4 @@
-"""Pins the seed lifecycle (domain.md §1, lifecycle.md §1): stage values, transitions, predicates, schema.
+"""Pins the seed lifecycle (the reference's): stage values, transitions, predicates, schema.
 
 Every expected value below is typed from the spec, never computed from the module under test, so a
 drift in the table shows up as a failing test rather than a silently shifted index.
@@ -34,7 +34,7 @@ from tamiyo_tui.domain.stages import (
     validate_stage_value,
 )
 
-# domain.md §1.1
+# SeedStage values
 SPEC_STAGES = {
     "UNKNOWN": 0,
     "DORMANT": 1,
@@ -48,7 +48,7 @@ SPEC_STAGES = {
     "RESETTING": 10,
 }
 
-# domain.md §1.2, as enum values; row order is part of the contract.
+# The transition table, as enum values; row order is part of the contract.
 SPEC_TRANSITIONS = {
     0: (1,),
     1: (2,),
@@ -62,7 +62,7 @@ SPEC_TRANSITIONS = {
     10: (1,),
 }
 
-# (value, terminal, active, failure) from domain.md §1.2 "Helper predicates".
+# (value, terminal, active, failure): the reference's helper predicates.
 SPEC_PREDICATES = [
     (0, False, False, False),
     (1, False, False, False),
@@ -127,11 +127,11 @@ def test_predicates_reject_reserved_value() -> None:
 
 
 def test_derived_stage_sets() -> None:
-    # domain.md §5 "Derived stage sets" (integer values).
+    # The masks' derived stage sets (integer values).
     assert frozenset({6}) == FOSSILIZABLE_STAGES
     assert frozenset({2, 3, 4, 6}) == PRUNABLE_STAGES
     assert frozenset({2, 3, 4}) == ADVANCABLE_STAGES
-    # domain.md §2.3: SET_ALPHA_TARGET only from BLENDING or HOLDING.
+    # SET_ALPHA_TARGET only from BLENDING or HOLDING.
     assert frozenset({4, 6}) == RETARGETABLE_STAGES
     for stage_set in (FOSSILIZABLE_STAGES, PRUNABLE_STAGES, ADVANCABLE_STAGES, RETARGETABLE_STAGES):
         assert isinstance(stage_set, frozenset)
@@ -147,7 +147,7 @@ def test_derived_stage_sets() -> None:
         (SeedStage.BLENDING, SeedStage.HOLDING),
         (SeedStage.HOLDING, SeedStage.FOSSILIZED),
         (SeedStage.FOSSILIZED, None),
-        # Rows holding only failure stages have no plain "advance" (lifecycle.md §1.2).
+        # Rows holding only failure stages have no plain "advance".
         (SeedStage.PRUNED, None),
         (SeedStage.EMBARGOED, None),
         (SeedStage.RESETTING, SeedStage.DORMANT),
@@ -164,11 +164,11 @@ def test_gate_levels() -> None:
 
 
 def test_gate_for_target() -> None:
-    # lifecycle.md §1.4: the gate is named by the stage being entered.
+    # The gate is named by the stage being entered.
     assert {int(stage): int(gate) for stage, gate in GATE_FOR_TARGET.items()} == {2: 0, 3: 1, 4: 2, 6: 3, 7: 5}
 
 
-# --- stage one-hot schema (domain.md §1.3, lifecycle.md §1.3) ------------------------------------------
+# --- stage one-hot schema ------------------------------------------------------------------------------
 
 
 def test_stage_schema_constants() -> None:

@@ -1,4 +1,4 @@
-"""The heuristic controller: every §9.4 branch, its reason text, and its respect for the masks."""
+"""The heuristic controller: every branch of its decision rules, its reason text, and its respect for the masks."""
 
 from __future__ import annotations
 

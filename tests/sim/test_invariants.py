@@ -1,4 +1,4 @@
-"""Property tests: lifecycle §11 invariants hold after every epoch of random episodes.
+"""Property tests: the lifecycle's invariants hold after every epoch of random episodes.
 
 Actions are drawn one epoch at a time: an op, then either a slot where the masks allow that op (so
 episodes reach HOLDING and FOSSILIZED often) or any slot index, out-of-range ones included (so plenty of

@@ -1,4 +1,4 @@
-"""Signal tracker (lifecycle §6.4, §8.1–8.2), governor (§8.3–8.5) and the host/contribution model."""
+"""Signal tracker, governor and the host/contribution model (``docs/simulator.md``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SeedSlot operations, the quality gates, initial-state validation and slot events (lifecycle §2, §5, §11)."""
+"""SeedSlot operations, the quality gates, initial-state validation and slot events."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The lifecycle timelines of lifecycle.md §5.10 and §4, epoch by epoch, through observe()/apply() only."""
+"""The reference's lifecycle timelines and alpha ramps, epoch by epoch, through observe()/apply() only."""
 
 from __future__ import annotations
 

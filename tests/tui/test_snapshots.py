@@ -2,7 +2,8 @@
 
 Text, not SVG: a diff of two text captures reads like the terminal itself, and the glyphs that carry
 meaning (⊘ masked, ▶ chosen, ✓/✗, ⏳) are characters. Regenerate after an intended change with
-``TAMIYO_UPDATE_SNAPSHOTS=1 python -m pytest tests/tui/test_snapshots.py`` and review the diff.
+``TAMIYO_UPDATE_SNAPSHOTS=1 python -m pytest tests/tui/test_snapshots.py``, review the diff, then run
+``python tools/sync_screenshots.py``: the README's and docs/tui.md's screenshots are these files.
 """
 
 from __future__ import annotations
