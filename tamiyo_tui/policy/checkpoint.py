@@ -169,7 +169,8 @@ def _from_trainer_file(
     version = content.get("checkpoint_version")
     network = _as_reference_state_dict(content.get("network_state_dict"))
     if version != TRAINER_CHECKPOINT_VERSION:
-        raise CheckpointError(_later_generation_message(path, network or {}, f"checkpoint_version {version!r}", content))
+        what = f"checkpoint_version {version!r}"
+        raise CheckpointError(_later_generation_message(path, network or {}, what, content))
     if network is None:
         raise CheckpointError(f"{path}: reference trainer checkpoint without a network_state_dict of the policy")
     _refuse_later_generation(path, network, "checkpoint_version 1")

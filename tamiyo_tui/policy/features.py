@@ -3,8 +3,8 @@
 The layout is the reference's *batched* one (what a policy trained by the vectorized trainer saw):
 ``BASE_FEATURE_SIZE`` host features, then one ``SLOT_FEATURE_SIZE`` block per slot in slot-config order,
 then, for a policy trained with telemetry (the reference trainer's default), one ``TELEMETRY_FEATURE_SIZE``
-block per slot read from each seed's telemetry snapshot. ``docs/features.md`` has the full table and the choices made where the
-reference's two extractors disagree.
+block per slot read from each seed's telemetry snapshot. ``docs/features.md`` has the full table and the
+choices made where the reference's two extractors disagree.
 
 ``batch_features`` is the hot path: one Python loop gathers each env's plain numbers into a flat record,
 ``struct`` packs the records into one buffer (fields declared int as int64, the rest as float64), and every

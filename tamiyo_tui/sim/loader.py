@@ -297,7 +297,9 @@ def _read_blueprints(node: YamlNode) -> dict[str, BlueprintEffect]:
             params=_optional(fields, "params", lambda n: n.integer(0), defaults.params),
             gradient_ratio=_optional(fields, "gradient_ratio", lambda n: n.number(0.0), defaults.gradient_ratio),
             gradient_norm=_optional(fields, "gradient_norm", lambda n: n.number(0.0), defaults.gradient_norm),
-            gradient_health=_optional(fields, "gradient_health", lambda n: n.number(0.0, 1.0), defaults.gradient_health),
+            gradient_health=_optional(
+                fields, "gradient_health", lambda n: n.number(0.0, 1.0), defaults.gradient_health
+            ),
         )
     return effects
 

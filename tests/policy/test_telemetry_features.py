@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tamiyo_tui.domain.observation import SeedTelemetry
+from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
+from tamiyo_tui.domain.observation import HostMetrics, Observation, SeedTelemetry, SlotReport
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.policy.features import (
@@ -104,3 +105,55 @@ def test_a_restored_snapshot_reproduces_every_telemetry_value() -> None:
     session.step()
     session.step_back()
     assert session.observation().slots["r0c0"].telemetry == before
+
+
+FEATURE_VECTORS = Path(__file__).parent.parent / "vectors" / "features-telemetry-60205274.json"
+
+
+def _observation_from_json(data: dict) -> Observation:
+    def report(fields: dict | None) -> SlotReport | None:
+        if fields is None:
+            return None
+        fields = dict(fields)
+        telemetry = fields.pop("telemetry")
+        return SlotReport(
+            **fields
+            | {
+                "stage": SeedStage(fields["stage"]),
+                "alpha_mode": AlphaMode(fields["alpha_mode"]),
+                "alpha_algorithm": AlphaAlgorithm(fields["alpha_algorithm"]),
+                "telemetry": None if telemetry is None else SeedTelemetry(**telemetry),
+            }
+        )
+
+    host = data["host"]
+    return Observation(
+        host=HostMetrics(
+            **host | {"loss_history": tuple(host["loss_history"]), "accuracy_history": tuple(host["accuracy_history"])}
+        ),
+        slots={slot_id: report(fields) for slot_id, fields in data["slots"].items()},
+        slot_config=SlotConfig(tuple(data["slot_ids"])),
+        enabled_slots=None if data["enabled_slots"] is None else tuple(data["enabled_slots"]),
+        topology=data["topology"],
+        total_seeds=data["total_seeds"],
+        max_seeds=data["max_seeds"],
+        min_prune_age=data["min_prune_age"],
+        total_params=data["total_params"],
+        max_epochs=data["max_epochs"],
+    )
+
+
+def test_whole_observations_with_telemetry_equal_the_reference_batched_extractor() -> None:
+    cases = json.loads(FEATURE_VECTORS.read_text())["cases"]
+    assert len(cases) >= 100
+    for case in cases:
+        obs = _observation_from_json(case["observation"])
+        ours = torch.tensor(observation_features(obs, telemetry=True), dtype=torch.float32).tolist()
+        batched = batch_features([obs], telemetry=True)[0].tolist()
+        assert len(ours) == len(case["features"]) == 218
+        assert ours == case["features"], [
+            (name, mine, theirs)
+            for name, mine, theirs in zip(feature_names(obs.slot_config, True), ours, case["features"], strict=True)
+            if mine != theirs
+        ]
+        assert batched == ours

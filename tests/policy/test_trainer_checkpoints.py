@@ -137,7 +137,8 @@ def test_a_compiled_networks_prefix_is_stripped_inside_a_trainer_file(tmp_path: 
 
 def test_recorded_sizes_that_contradict_the_weights_are_named(tmp_path: Path) -> None:
     bundle = trained(False)
-    path = save_as_trainer(bundle, tmp_path / "ppo.pt", architecture={"state_dim": 218, "slot_ids": ("r0c0", "r0c1", "r0c2")})
+    architecture = {"state_dim": 218, "slot_ids": ("r0c0", "r0c1", "r0c2")}
+    path = save_as_trainer(bundle, tmp_path / "ppo.pt", architecture=architecture)
     with pytest.raises(CheckpointError, match=r"architecture.state_dim is 218, but the network's weights have 140"):
         load_checkpoint(path)
 
@@ -183,7 +184,7 @@ def test_a_bare_state_dict_of_the_later_generation_is_named(tmp_path: Path) -> N
     content = torch.load(later_generation_file(tmp_path / "v2.pt"), weights_only=True)
     path = tmp_path / "bare-v2.pt"
     torch.save(content["network_state_dict"], path)
-    with pytest.raises(CheckpointError, match=r"^.*bare-v2.pt: state_dict: looks like a checkpoint of esper-lite's later"):
+    with pytest.raises(CheckpointError, match=r"bare-v2.pt: state_dict: looks like a checkpoint of esper-lite's later"):
         load_checkpoint(path)
 
 
