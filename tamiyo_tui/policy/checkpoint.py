@@ -226,20 +226,25 @@ def _later_generation_message(
         if later
         else "another policy generation"
     )
-    differences = _differences(state_dict) if state_dict else ""
+    differences = _differences(state_dict, _expected_keys(state_dict)) if state_dict else ""
     return (
         f"{path}: {what}{extras}: looks like a checkpoint of {looks_like}; this tamiyo-tui reads the "
         f"60205274 generation (checkpoint_version {TRAINER_CHECKPOINT_VERSION}){differences}"
     )
 
 
-def _differences(state_dict: Mapping[str, Any], shown: int = 3) -> str:
-    """E.g. ``; 78 keys, not 46: unexpected q_head.0.weight, …; missing value_head.0.weight, …; shapes …``."""
+def _expected_keys(state_dict: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """This generation's state_dict for the slot count the weights give (three when they give none)."""
     try:
         num_slots = int(state_dict["slot_head.2.weight"].shape[0])
     except (KeyError, AttributeError, IndexError):
         num_slots = SlotConfig.default().num_slots
-    expected = LSTMPolicyBundle(slot_config=SlotConfig.for_grid(1, num_slots)).state_dict()
+    return LSTMPolicyBundle(slot_config=SlotConfig.for_grid(1, num_slots)).state_dict()
+
+
+def _differences(state_dict: Mapping[str, Any], expected: Mapping[str, torch.Tensor], shown: int = 3) -> str:
+    """E.g. ``; 78 keys, not 46; unexpected q_head.0.weight, …; missing value_head.0.weight, …; shapes …``
+    (empty when the keys and shapes fit)."""
     unexpected = [key for key in state_dict if key not in expected]
     missing = [key for key in expected if key not in state_dict]
     reshaped = [
@@ -281,17 +286,10 @@ def _from_reference(path: Path, state_dict: dict[str, Any], slot_config: SlotCon
 
 
 def _load_weights(path: Path, bundle: LSTMPolicyBundle, state_dict: Mapping[str, Any]) -> None:
-    """Load after listing every missing key, unexpected key and shape mismatch (not just the first)."""
-    expected = bundle.state_dict()
-    problems = [f"missing key: {key}" for key in expected if key not in state_dict]
-    problems += [f"unexpected key: {key}" for key in state_dict if key not in expected]
-    problems += [
-        f"{key}: expected {tuple(expected[key].shape)}, got {_shape_of(value)}"
-        for key, value in state_dict.items()
-        if key in expected and _shape_of(value) != tuple(expected[key].shape)
-    ]
-    if problems:
-        raise CheckpointError(f"{path}: weights do not fit the LSTM policy:\n  " + "\n  ".join(problems))
+    """Load, or name the keys and shapes that do not fit (several of each kind, not just the first)."""
+    differences = _differences(state_dict, bundle.state_dict(), shown=6)
+    if differences:
+        raise CheckpointError(f"{path}: weights do not fit the LSTM policy{differences}")
     bundle.load_state_dict(dict(state_dict))
 
 
