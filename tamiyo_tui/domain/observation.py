@@ -46,6 +46,34 @@ class HostMetrics(NamedTuple):
     host_stabilized: bool = False  # a latch; read by the heuristic, never a feature
 
 
+class SeedTelemetry(NamedTuple):
+    """A seed's telemetry snapshot: the values the reference's 26-float telemetry feature block reads.
+
+    The trainer re-syncs it every epoch for a seed whose module exists; a seed in cooldown keeps the
+    snapshot of its last live epoch (so its ``stage`` is the last live stage). The defaults are those of
+    a snapshot that was never synced (a seed placed in cooldown by a scenario, for example).
+    """
+
+    stage: int = 1  # the SeedStage value at the last sync; the reference's unsynced default is 1 (DORMANT)
+    gradient_norm: float = 0.0  # the seed's gradient norm, measured while it trains (TRAINING, BLENDING)
+    gradient_health: float = 1.0  # 0–1; the reference trainer always reports 1.0
+    has_vanishing: bool = False  # gradient_norm < VANISHING_GRADIENT_NORM (constants.py) when measured
+    has_exploding: bool = False  # gradient_norm > EXPLODING_GRADIENT_NORM when measured
+    epochs_in_stage: int = 0
+    accuracy: float = 0.0  # the host's validation accuracy (0–100) the seed recorded
+    accuracy_delta: float = 0.0  # 0 while alpha is 0 by stage, else improvement since the stage began
+    alpha: float = 0.0
+    epoch: int = 0
+    max_epochs: int = 25
+    alpha_target: float = 0.0
+    alpha_mode: int = 0
+    alpha_steps_total: int = 0
+    alpha_steps_done: int = 0
+    time_to_target: int = 0
+    alpha_velocity: float = 0.0
+    alpha_algorithm: int = 1  # AlphaAlgorithm.ADD
+
+
 class SlotReport(NamedTuple):
     """One occupied slot, as the policy sees it (cooldown and fossilized slots included)."""
 
@@ -74,6 +102,7 @@ class SlotReport(NamedTuple):
     epochs_in_stage: int = 0
     total_improvement: float = 0.0
     counterfactual_contribution: float | None = None  # None until measured
+    telemetry: SeedTelemetry | None = None  # read only by a policy that uses the telemetry features
 
     @property
     def contribution(self) -> float:

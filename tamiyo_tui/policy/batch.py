@@ -35,17 +35,18 @@ def build_policy_batch(
     *,
     allow_governor_override: bool = False,
     mask_rows: Sequence[MaskRow] | None = None,
+    telemetry: bool = False,
 ) -> PolicyBatch:
     """Features [B, D] and masks (head → [B, A] bool) for ``observations`` on ``device``.
 
     ``mask_rows`` may pass masks the caller already evaluated with the pure rules (one mapping head →
-    bools per observation), so they are not computed twice.
+    bools per observation), so they are not computed twice. ``telemetry`` appends the telemetry blocks.
     """
     observations = tuple(observations)
     if len(observations) >= SMALL_BATCH:
         return PolicyBatch(
             observations=observations,
-            features=batch_features(observations, device=device),
+            features=batch_features(observations, device=device, telemetry=telemetry),
             masks=masks_from_observations(observations, device=device, allow_governor_override=allow_governor_override),
         )
     if mask_rows is None:
@@ -55,7 +56,7 @@ def build_policy_batch(
         ]
     return PolicyBatch(
         observations=observations,
-        features=_float32_rows([observation_features(obs) for obs in observations]).to(device),
+        features=_float32_rows([observation_features(obs, telemetry) for obs in observations]).to(device),
         masks=_masks_from_rows(mask_rows, observations[0], device),
     )
 

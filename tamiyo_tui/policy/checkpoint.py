@@ -1,15 +1,25 @@
-"""LSTM policy checkpoints: our versioned file format, and plain state_dicts saved by the reference trainer.
+"""LSTM policy checkpoints: our versioned file, the reference trainer's own file, and bare state_dicts.
 
 Every file is read with ``torch.load(..., weights_only=True)``: only tensors and primitive containers
-are unpickled, never arbitrary objects, so opening a checkpoint cannot run code.
+are unpickled, never arbitrary objects, so opening a checkpoint cannot run code. Three shapes are read:
 
-Versioned format (a dict)::
+- ours (``save_checkpoint``)::
 
     {"format": "tamiyo-tui-policy", "version": 1, "bundle": "lstm", "slot_ids": [...],
      "feature_dim": int, "hidden_dim": int, "lstm_layers": int, "state_dict": {...}, "metadata": {...}}
 
-A reference file is a bare state_dict (keys ``feature_net.0.weight`` …, possibly prefixed ``_orig_mod.``
-by torch.compile); its shapes give the slot count, observation size, hidden size and layer count.
+- the reference trainer's (``PPOAgent.save`` at 60205274)::
+
+    {"checkpoint_version": 1, "network_state_dict": {...}, "optimizer_state_dict": {...},
+     "train_steps": int, "config": {"lstm_hidden_dim": int, ...},
+     "architecture": {"state_dim": int, "slot_ids": [...], "num_slots": int}, "metadata"?: {...}}
+
+- a bare state_dict (keys ``feature_net.0.weight`` …, possibly prefixed ``_orig_mod.`` by torch.compile);
+  its shapes give the slot count, observation size, hidden size and layer count.
+
+The observation size tells whether the network reads the telemetry blocks (23 + 39 per slot without,
+23 + 65 per slot with). A file of the later policy generation (esper-lite's Policy V2, checkpoint_version 2)
+is recognised and named, never loaded into this network.
 """
 
 from __future__ import annotations
@@ -26,11 +36,15 @@ import torch
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.errors import InputError
 from tamiyo_tui.policy.devices import resolve_device
+from tamiyo_tui.policy.features import uses_telemetry
 from tamiyo_tui.policy.lstm_bundle import LSTM_POLICY_NAME, LSTMPolicyBundle
 
 CHECKPOINT_FORMAT = "tamiyo-tui-policy"
 CHECKPOINT_VERSION = 1
 COMPILED_PREFIX = "_orig_mod."
+TRAINER_CHECKPOINT_VERSION = 1  # PPOAgent.save's version at 60205274, the generation this network is
+# Module names that exist only in the later generation's network (esper-lite 2016337e).
+_LATER_GENERATION_MODULES = ("state_value_head.", "q_head.", "contribution_predictor.", "blueprint_embedding.")
 
 Primitive = str | int | float | bool | None
 _LSTM_LAYER_KEY = re.compile(r"^lstm\.weight_ih_l(\d+)$")
@@ -92,12 +106,15 @@ def load_checkpoint(
     reference = _as_reference_state_dict(content)
     if isinstance(content, dict) and "format" in content:
         bundle, metadata = _from_versioned(path, content, slot_config)
+    elif isinstance(content, dict) and ("network_state_dict" in content or "checkpoint_version" in content):
+        bundle, metadata = _from_trainer_file(path, content, slot_config)
     elif reference is not None:
+        _refuse_later_generation(path, reference, "state_dict")
         bundle, metadata = _from_reference(path, reference, slot_config), {}
     else:
         raise CheckpointError(
-            f"{path}: neither a {CHECKPOINT_FORMAT} checkpoint nor a policy state_dict "
-            f"(top-level {type(content).__name__}{_key_preview(content)})"
+            f"{path}: not a policy checkpoint: neither tamiyo-tui's ({CHECKPOINT_FORMAT}), the reference trainer's "
+            f"(PPOAgent.save) nor a policy state_dict (top-level {type(content).__name__}{_key_preview(content)})"
         )
     bundle.to(resolve_device(device) if isinstance(device, str) else device)
     return LoadedCheckpoint(bundle=bundle, metadata=metadata, sha256=sha256_file(path))
@@ -145,6 +162,103 @@ def _from_versioned(
     return bundle, metadata
 
 
+def _from_trainer_file(
+    path: Path, content: dict[str, Any], slot_config: SlotConfig | None
+) -> tuple[LSTMPolicyBundle, dict[str, Primitive]]:
+    """A ``PPOAgent.save`` file: the network's weights, with the slot layout and sizes the file records."""
+    version = content.get("checkpoint_version")
+    network = _as_reference_state_dict(content.get("network_state_dict"))
+    if version != TRAINER_CHECKPOINT_VERSION:
+        what = f"checkpoint_version {version!r}"
+        raise CheckpointError(_later_generation_message(path, network or {}, what, content))
+    if network is None:
+        raise CheckpointError(f"{path}: reference trainer checkpoint without a network_state_dict of the policy")
+    _refuse_later_generation(path, network, "checkpoint_version 1")
+    architecture = content.get("architecture")
+    architecture = architecture if isinstance(architecture, dict) else {}
+    recorded = _recorded_slots(path, architecture.get("slot_ids"))
+    if recorded is not None and slot_config is not None and slot_config.slot_ids != recorded.slot_ids:
+        raise CheckpointError(
+            f"{path}: checkpoint was saved for slots {list(recorded.slot_ids)}, not {list(slot_config.slot_ids)}"
+        )
+    bundle = _from_reference(path, network, recorded or slot_config)
+    config = content.get("config")
+    config = config if isinstance(config, dict) else {}
+    for recorded_size, name, actual in (
+        (architecture.get("state_dim"), "architecture.state_dim", bundle.feature_dim),
+        (config.get("lstm_hidden_dim"), "config.lstm_hidden_dim", bundle.hidden_dim),
+    ):
+        if recorded_size is not None and recorded_size != actual:
+            raise CheckpointError(f"{path}: {name} is {recorded_size!r}, but the network's weights have {actual}")
+    train_steps = content.get("train_steps")
+    metadata: dict[str, Primitive] = {
+        "source": "PPOAgent.save",
+        "checkpoint_version": version,
+        "train_steps": train_steps if isinstance(train_steps, int) else None,
+    }
+    return bundle, metadata
+
+
+def _recorded_slots(path: Path, slot_ids: Any) -> SlotConfig | None:
+    if slot_ids is None:
+        return None
+    try:
+        return SlotConfig(tuple(slot_ids))
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: architecture.slot_ids {slot_ids!r} is not a slot layout ({error})") from None
+
+
+def _refuse_later_generation(path: Path, state_dict: Mapping[str, Any], what: str) -> None:
+    if any(key.startswith(_LATER_GENERATION_MODULES) for key in state_dict):
+        raise CheckpointError(_later_generation_message(path, state_dict, what, None))
+
+
+def _later_generation_message(
+    path: Path, state_dict: Mapping[str, Any], what: str, content: Mapping[str, Any] | None
+) -> str:
+    """One line: which generation the file looks like, and a few of the keys and shapes that differ."""
+    extras = ""
+    if content is not None and "value_head_schema_version" in content:
+        extras = f", value_head_schema_version {content['value_head_schema_version']!r}"
+    later = any(key.startswith(_LATER_GENERATION_MODULES) for key in state_dict) or bool(extras)
+    looks_like = (
+        "esper-lite's later policy generation (Policy V2 / Obs V3, as saved at 2016337e)"
+        if later
+        else "another policy generation"
+    )
+    differences = _differences(state_dict, _expected_keys(state_dict)) if state_dict else ""
+    return (
+        f"{path}: {what}{extras}: looks like a checkpoint of {looks_like}; this tamiyo-tui reads the "
+        f"60205274 generation (checkpoint_version {TRAINER_CHECKPOINT_VERSION}){differences}"
+    )
+
+
+def _expected_keys(state_dict: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """This generation's state_dict for the slot count the weights give (three when they give none)."""
+    try:
+        num_slots = int(state_dict["slot_head.2.weight"].shape[0])
+    except (KeyError, AttributeError, IndexError):
+        num_slots = SlotConfig.default().num_slots
+    return LSTMPolicyBundle(slot_config=SlotConfig.for_grid(1, num_slots)).state_dict()
+
+
+def _differences(state_dict: Mapping[str, Any], expected: Mapping[str, torch.Tensor], shown: int = 3) -> str:
+    """E.g. ``; 78 keys, not 46; unexpected q_head.0.weight, …; missing value_head.0.weight, …; shapes …``
+    (empty when the keys and shapes fit)."""
+    unexpected = [key for key in state_dict if key not in expected]
+    missing = [key for key in expected if key not in state_dict]
+    reshaped = [
+        f"{key} {_shape_of(state_dict[key])} vs {tuple(expected[key].shape)}"
+        for key in expected
+        if key in state_dict and _shape_of(state_dict[key]) != tuple(expected[key].shape)
+    ]
+    parts = [f"{len(state_dict)} keys, not {len(expected)}"] if len(state_dict) != len(expected) else []
+    for label, items in (("unexpected", unexpected), ("missing", missing), ("shapes", reshaped)):
+        if items:
+            parts.append(f"{label} " + ", ".join(items[:shown]) + (", …" if len(items) > shown else ""))
+    return "; " + "; ".join(parts) if parts else ""
+
+
 def _from_reference(path: Path, state_dict: dict[str, Any], slot_config: SlotConfig | None) -> LSTMPolicyBundle:
     """Build the bundle the reference trainer's shapes describe, then load its weights."""
     try:
@@ -160,6 +274,10 @@ def _from_reference(path: Path, state_dict: dict[str, Any], slot_config: SlotCon
         slot_config = SlotConfig.for_grid(1, num_slots)
     elif slot_config.num_slots != num_slots:
         raise CheckpointError(f"{path}: weights have {num_slots} slots, the given slot config {slot_config.num_slots}")
+    try:
+        uses_telemetry(feature_dim, slot_config)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: the network's input: {error}") from None
     bundle = LSTMPolicyBundle(
         feature_dim=feature_dim, hidden_dim=hidden_dim, num_lstm_layers=layers, slot_config=slot_config
     )
@@ -168,17 +286,10 @@ def _from_reference(path: Path, state_dict: dict[str, Any], slot_config: SlotCon
 
 
 def _load_weights(path: Path, bundle: LSTMPolicyBundle, state_dict: Mapping[str, Any]) -> None:
-    """Load after listing every missing key, unexpected key and shape mismatch (not just the first)."""
-    expected = bundle.state_dict()
-    problems = [f"missing key: {key}" for key in expected if key not in state_dict]
-    problems += [f"unexpected key: {key}" for key in state_dict if key not in expected]
-    problems += [
-        f"{key}: expected {tuple(expected[key].shape)}, got {_shape_of(value)}"
-        for key, value in state_dict.items()
-        if key in expected and _shape_of(value) != tuple(expected[key].shape)
-    ]
-    if problems:
-        raise CheckpointError(f"{path}: weights do not fit the LSTM policy:\n  " + "\n  ".join(problems))
+    """Load, or name the keys and shapes that do not fit (several of each kind, not just the first)."""
+    differences = _differences(state_dict, bundle.state_dict(), shown=6)
+    if differences:
+        raise CheckpointError(f"{path}: weights do not fit the LSTM policy{differences}")
     bundle.load_state_dict(dict(state_dict))
 
 

@@ -2,8 +2,9 @@
 
 The layout is the reference's *batched* one (what a policy trained by the vectorized trainer saw):
 ``BASE_FEATURE_SIZE`` host features, then one ``SLOT_FEATURE_SIZE`` block per slot in slot-config order,
-and no telemetry block. ``docs/features.md`` has the full table and the choices made where the
-reference's two extractors disagree.
+then, for a policy trained with telemetry (the reference trainer's default), one ``TELEMETRY_FEATURE_SIZE``
+block per slot read from each seed's telemetry snapshot. ``docs/features.md`` has the full table and the
+choices made where the reference's two extractors disagree.
 
 ``batch_features`` is the hot path: one Python loop gathers each env's plain numbers into a flat record,
 ``struct`` packs the records into one buffer (fields declared int as int64, the rest as float64), and every
@@ -30,7 +31,7 @@ import torch
 
 from tamiyo_tui.domain.actions import BLUEPRINT_ID_TO_INDEX, BLUEPRINT_IDS, NUM_BLUEPRINTS, TEMPO_TO_EPOCHS, TempoAction
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
-from tamiyo_tui.domain.observation import HISTORY_LENGTH, HostMetrics, Observation, SlotReport
+from tamiyo_tui.domain.observation import HISTORY_LENGTH, HostMetrics, Observation, SeedTelemetry, SlotReport
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import INDEX_TO_STAGE, NUM_STAGES, STAGE_TO_INDEX
 
@@ -102,9 +103,45 @@ SLOT_FEATURE_SIZE = _contiguous_size(SlotFeature, SLOT_WIDTHS)
 assert (BASE_FEATURE_SIZE, SLOT_FEATURE_SIZE) == (23, 39)
 
 
-def get_feature_size(slot_config: SlotConfig) -> int:
-    """Length of one observation's feature vector under ``slot_config``."""
-    return BASE_FEATURE_SIZE + SLOT_FEATURE_SIZE * slot_config.num_slots
+# The optional telemetry block: one per slot, after all slot blocks (the reference's SeedTelemetry.to_features).
+TELEMETRY_SCALARS = (
+    "gradient_norm",
+    "gradient_health",
+    "has_vanishing",
+    "has_exploding",
+    "epochs_in_stage",
+    "accuracy",
+    "accuracy_delta",
+    "alpha",
+    "epoch_fraction",
+    "alpha_target",
+    "alpha_mode",
+    "alpha_steps_total",
+    "alpha_steps_done",
+    "time_to_target",
+    "alpha_velocity",
+    "alpha_algorithm",
+)
+TELEMETRY_FEATURE_SIZE = NUM_STAGES + len(TELEMETRY_SCALARS)
+assert TELEMETRY_FEATURE_SIZE == 26
+
+
+def get_feature_size(slot_config: SlotConfig, telemetry: bool = False) -> int:
+    """Length of one observation's feature vector under ``slot_config``, with or without the telemetry block."""
+    per_slot = SLOT_FEATURE_SIZE + (TELEMETRY_FEATURE_SIZE if telemetry else 0)
+    return BASE_FEATURE_SIZE + per_slot * slot_config.num_slots
+
+
+def uses_telemetry(feature_dim: int, slot_config: SlotConfig) -> bool:
+    """Whether a network reading ``feature_dim`` features expects the telemetry block; ValueError when
+    ``feature_dim`` fits neither layout of ``slot_config``."""
+    for telemetry in (False, True):
+        if feature_dim == get_feature_size(slot_config, telemetry):
+            return telemetry
+    raise ValueError(
+        f"{feature_dim} features fit no layout of {slot_config.num_slots} slots "
+        f"({get_feature_size(slot_config)} without telemetry, {get_feature_size(slot_config, True)} with)"
+    )
 
 
 MULTISLOT_FEATURE_SIZE = get_feature_size(SlotConfig.default())
@@ -116,8 +153,9 @@ def slot_block_start(slot_index: int) -> int:
     return BASE_FEATURE_SIZE + SLOT_FEATURE_SIZE * slot_index
 
 
-def feature_names(slot_config: SlotConfig) -> tuple[str, ...]:
-    """One name per feature, e.g. ``base.val_loss``, ``r0c1.stage.TRAINING``, ``r0c1.blueprint.conv_light``.
+def feature_names(slot_config: SlotConfig, telemetry: bool = False) -> tuple[str, ...]:
+    """One name per feature, e.g. ``base.val_loss``, ``r0c1.stage.TRAINING``, ``r0c1.blueprint.conv_light``,
+    and with ``telemetry`` ``r0c1.telemetry.stage.TRAINING``, ``r0c1.telemetry.gradient_norm``.
 
     History columns run oldest to newest: ``base.loss_history.t-4`` … ``base.loss_history.t-0``.
     """
@@ -134,6 +172,10 @@ def feature_names(slot_config: SlotConfig) -> tuple[str, ...]:
                 names += [f"{slot_id}.blueprint.{blueprint_id}" for blueprint_id in BLUEPRINT_IDS]
             else:
                 names.append(f"{slot_id}.{slot_feature.name.lower()}")
+    if telemetry:
+        for slot_id in slot_config.slot_ids:
+            names += [f"{slot_id}.telemetry.stage.{INDEX_TO_STAGE[i].name}" for i in range(NUM_STAGES)]
+            names += [f"{slot_id}.telemetry.{name}" for name in TELEMETRY_SCALARS]
     return tuple(names)
 
 
@@ -213,11 +255,22 @@ assert set(BASE_SCALING) == set(BaseFeature)
 assert set(SLOT_SCALING) == set(SlotFeature) - set(SLOT_WIDTHS)
 
 
+# The telemetry block's scales (the reference's numbers).
+TELEMETRY_GRADIENT_NORM_CAP = 10.0
+TELEMETRY_EPOCHS_IN_STAGE_CAP = 50
+TELEMETRY_ACCURACY_SCALE = 100.0
+TELEMETRY_ACCURACY_DELTA_SCALE = 10.0  # then clamped to ±1
+
+
 # --- per-env reference (plain Python) ------------------------------------------------------------------
 
 
-def observation_features(obs: Observation) -> list[float]:
-    """The feature vector of one observation, computed field by field (the readable reference path)."""
+def observation_features(obs: Observation, telemetry: bool = False) -> list[float]:
+    """The feature vector of one observation, computed field by field (the readable reference path).
+
+    With ``telemetry`` each slot's telemetry block follows the slot blocks, in slot-config order. As in the
+    reference's batched extractor, a slot's snapshot is read whether or not the slot is enabled.
+    """
     host = obs.host
     features = [
         _raw(host.epoch),
@@ -239,7 +292,45 @@ def observation_features(obs: Observation) -> list[float]:
     episode_length = max(obs.max_epochs, 1)
     for slot_id in obs.slot_config.slot_ids:
         features += _slot_features(obs.slots.get(slot_id), episode_length)
+    if telemetry:
+        for slot_id in obs.slot_config.slot_ids:
+            report = obs.slots.get(slot_id)
+            features += telemetry_features(None if report is None else report.telemetry)
     return features
+
+
+def telemetry_features(snapshot: SeedTelemetry | None) -> list[float]:
+    """A slot's 26 telemetry features; zeros when the slot has no seed (or the seed no snapshot).
+
+    The reference's formulas, with one difference: a NaN becomes 0.0, as everywhere in this module.
+    """
+    if snapshot is None:
+        return [0.0] * TELEMETRY_FEATURE_SIZE
+    t = snapshot
+    stage = [0.0] * NUM_STAGES  # an invalid stage value leaves every bit at 0
+    stage_index = STAGE_TO_INDEX.get(t.stage)
+    if stage_index is not None:
+        stage[stage_index] = 1.0
+    episode_length = max(t.max_epochs, 1)
+    scalars = [
+        min(t.gradient_norm, TELEMETRY_GRADIENT_NORM_CAP) / TELEMETRY_GRADIENT_NORM_CAP,
+        t.gradient_health,
+        float(t.has_vanishing),
+        float(t.has_exploding),
+        min(t.epochs_in_stage, TELEMETRY_EPOCHS_IN_STAGE_CAP) / TELEMETRY_EPOCHS_IN_STAGE_CAP,
+        t.accuracy / TELEMETRY_ACCURACY_SCALE,
+        _clamp(t.accuracy_delta / TELEMETRY_ACCURACY_DELTA_SCALE, 1.0),
+        t.alpha,
+        t.epoch / episode_length,
+        t.alpha_target,
+        t.alpha_mode / ALPHA_MODE_SCALE,
+        min(t.alpha_steps_total, episode_length) / episode_length,
+        min(t.alpha_steps_done, episode_length) / episode_length,
+        min(t.time_to_target, episode_length) / episode_length,
+        _clamp(t.alpha_velocity, 1.0),
+        (t.alpha_algorithm - ALPHA_ALGORITHM_SHIFT) / ALPHA_ALGORITHM_SCALE,
+    ]
+    return stage + [_raw(value) for value in scalars]
 
 
 def _slot_features(report: SlotReport | None, episode_length: int) -> list[float]:
@@ -298,11 +389,16 @@ def _left_padded(history: Sequence[float]) -> tuple[float, ...]:
 
 
 def batch_features_reference(
-    observations: Sequence[Observation], device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+    observations: Sequence[Observation],
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+    telemetry: bool = False,
 ) -> torch.Tensor:
     """``[B, D]`` features built one env at a time (one tensor per env, then stacked): the slow path."""
     _shared_slot_ids(observations)
-    return torch.stack([torch.tensor(observation_features(obs), dtype=dtype, device=device) for obs in observations])
+    return torch.stack(
+        [torch.tensor(observation_features(obs, telemetry), dtype=dtype, device=device) for obs in observations]
+    )
 
 
 # --- vectorized batch path -----------------------------------------------------------------------------
@@ -469,12 +565,33 @@ _BLUEPRINT_SPAN = slice(SlotFeature.BLUEPRINT, SlotFeature.BLUEPRINT + NUM_BLUEP
 
 
 def batch_features(
-    observations: Sequence[Observation], device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+    observations: Sequence[Observation],
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+    telemetry: bool = False,
 ) -> torch.Tensor:
     """``[B, D]`` features for a batch that shares one slot config, equal to ``batch_features_reference``.
 
     Raises ``ValueError`` for an empty batch or for observations whose slot configs differ.
     """
+    features = _batch_features_without_telemetry(observations, dtype)
+    if telemetry:
+        # Built per env, as the reference's batched extractor builds it: only telemetry policies pay for it.
+        slot_ids = observations[0].slot_config.slot_ids
+        blocks = [
+            [value for slot_id in slot_ids for value in telemetry_features(_telemetry_of(obs, slot_id))]
+            for obs in observations
+        ]
+        features = torch.cat([features, torch.tensor(blocks, dtype=dtype)], dim=1)
+    return features.to(device=device)
+
+
+def _telemetry_of(obs: Observation, slot_id: str) -> SeedTelemetry | None:
+    report = obs.slots.get(slot_id)
+    return None if report is None else report.telemetry
+
+
+def _batch_features_without_telemetry(observations: Sequence[Observation], dtype: torch.dtype) -> torch.Tensor:
     slot_ids = _shared_slot_ids(observations)
     batch, num_slots = len(observations), len(slot_ids)
     layout = _record_layout(num_slots)
@@ -496,7 +613,7 @@ def batch_features(
     layout.scaling.apply_(records)
     features[:, :BASE_FEATURE_SIZE] = env[:, :BASE_FEATURE_SIZE]
     blocks[..., _REPORT_SCALAR_SPAN] = slots[..., _SCALAR_COLUMNS]
-    return features.to(device=device)
+    return features
 
 
 def _gather(observations: Sequence[Observation], slot_ids: tuple[str, ...]) -> list[float]:

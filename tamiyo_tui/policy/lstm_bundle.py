@@ -31,8 +31,9 @@ def mask_for_sequence_logits(mask: torch.Tensor) -> torch.Tensor:
 class LSTMPolicyBundle:
     """``FactoredRecurrentActorCritic`` as a PolicyBundle.
 
-    ``feature_dim`` is the observation size (default: derived from ``slot_config``); the network's own
-    projection width before the LSTM stays at its default (128), as in the reference. ``get_action``
+    ``feature_dim`` is the observation size (default: derived from ``slot_config`` and ``telemetry``, whether
+    the telemetry blocks follow the slot blocks); the network's own projection width before the LSTM stays
+    at its default (128), as in the reference. ``get_action``
     uses the network's fast single-step path; ``compile`` applies to ``forward``.
     """
 
@@ -42,9 +43,10 @@ class LSTMPolicyBundle:
         hidden_dim: int = DEFAULT_LSTM_HIDDEN_DIM,
         num_lstm_layers: int = 1,
         slot_config: SlotConfig | None = None,
+        telemetry: bool = False,
     ) -> None:
         self._slot_config = slot_config if slot_config is not None else SlotConfig.default()
-        self._feature_dim = get_feature_size(self._slot_config) if feature_dim is None else feature_dim
+        self._feature_dim = get_feature_size(self._slot_config, telemetry) if feature_dim is None else feature_dim
         self._hidden_dim = hidden_dim
         self._num_lstm_layers = num_lstm_layers
         self._module = FactoredRecurrentActorCritic(
@@ -171,6 +173,11 @@ class LSTMPolicyBundle:
     @property
     def feature_dim(self) -> int:
         return self._feature_dim
+
+    @property
+    def use_telemetry(self) -> bool:
+        """The network reads the telemetry feature blocks (its input is the telemetry layout's size)."""
+        return self._feature_dim == get_feature_size(self._slot_config, telemetry=True)
 
     @property
     def hidden_dim(self) -> int:

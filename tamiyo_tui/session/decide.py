@@ -38,6 +38,7 @@ class BundleDecision:
     hidden_norm: float | None
     reason: str | None
     next_state: Any  # the bundle's state were this decision committed (see ``PolicyRunner.commit``)
+    telemetry_features: bool | None = None  # the network read the telemetry blocks; None: not a network
 
 
 @runtime_checkable
@@ -62,6 +63,8 @@ class PolicyRunner:
         self.device = torch.device(device)
         self._generator = torch.Generator(device=self.device)
         self._states: dict[str, Any] = {name: self._initial_state(bundle) for name, bundle in self.bundles.items()}
+        # One batch serves every bundle; the heuristic reads no features, so a telemetry LSTM decides it.
+        self.use_telemetry = any(getattr(bundle, "use_telemetry", False) for bundle in self.bundles.values())
 
     @property
     def bundle_names(self) -> tuple[str, ...]:
@@ -86,6 +89,7 @@ class PolicyRunner:
             self.device,
             allow_governor_override=governor_override,
             mask_rows=None if masks is None else [masks],
+            telemetry=self.use_telemetry,
         )
         decisions = {}
         for name in bundles or self.bundle_names:
@@ -100,7 +104,8 @@ class PolicyRunner:
                 result = bundle.get_action(batch, None, deterministic, generator=self._generator)
                 next_state = bundle.state_dict()
                 bundle.load_state_dict(self._states[name])
-            decisions[name] = self._to_decision(name, result, observation, next_state)
+            telemetry = self.use_telemetry if bundle.is_recurrent else None
+            decisions[name] = self._to_decision(name, result, observation, next_state, telemetry)
         return decisions
 
     def commit(
@@ -139,7 +144,9 @@ class PolicyRunner:
             reset()
         return bundle.state_dict()
 
-    def _to_decision(self, name: str, result: Any, observation: Observation, next_state: Any) -> BundleDecision:
+    def _to_decision(
+        self, name: str, result: Any, observation: Observation, next_state: Any, telemetry: bool | None
+    ) -> BundleDecision:
         row = to_host(result).rows[0]
         action = FactoredAction.from_indices(*(row.heads[head].action for head in HEAD_NAMES))
         return BundleDecision(
@@ -151,4 +158,5 @@ class PolicyRunner:
             hidden_norm=row.hidden_norm,
             reason=result.reasons[0] if result.reasons else None,
             next_state=next_state,
+            telemetry_features=telemetry,
         )

@@ -64,6 +64,7 @@ def open_run(
         seed=scenario.seed,
         slot_ids=scenario.slot_config.slot_ids,
         episode_length=scenario.episode_length,
+        telemetry_features=policies.runner.use_telemetry,
     )
     session = InspectionSession(
         scenario,

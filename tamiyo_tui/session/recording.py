@@ -155,4 +155,5 @@ def build_record(
         hidden_norm=decision.hidden_norm,
         notes=notes,
         governor_override=governor_override,
+        telemetry_features=decision.telemetry_features,
     )

@@ -101,6 +101,8 @@ class DecisionRecord:
     hidden_norm: float | None = None
     notes: tuple[str, ...] = ()
     governor_override: bool = False
+    # Whether the deciding network read the telemetry feature blocks; None when the heuristic decided.
+    telemetry_features: bool | None = None
 
     @property
     def op(self) -> str:
@@ -159,6 +161,7 @@ class DecisionRecord:
             hidden_norm=data["hidden_norm"],
             notes=tuple(data["notes"]),
             governor_override=data["governor_override"],
+            telemetry_features=data.get("telemetry_features"),  # absent from files written before it existed
         )
 
 
@@ -175,6 +178,7 @@ class RunHeader:
     slot_ids: tuple[str, ...]
     episode_length: int
     schema: int = RECORD_SCHEMA
+    telemetry_features: bool = False  # the LSTM bundle's network reads the telemetry feature blocks
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

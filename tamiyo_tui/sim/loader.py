@@ -106,7 +106,7 @@ HOST_METRIC_RANGES: dict[str, tuple[float, float | None]] = {
 assert tuple(HOST_METRIC_RANGES) == HOST_METRIC_KEYS, "the host model and the loader must agree on metrics"
 HOST_KEYS = (*HOST_METRIC_RANGES, "params", "num_classes")
 GENERATOR_KEYS = ("start", "end", "plateau_at", "noise")
-BLUEPRINT_EFFECT_KEYS = ("contribution", "params", "gradient_ratio")
+BLUEPRINT_EFFECT_KEYS = ("contribution", "params", "gradient_ratio", "gradient_norm", "gradient_health")
 CONTRIBUTION_LIMIT = 100.0  # accuracy points, either sign
 
 _NOT_SEED_STAGE_NAMES = (SeedStage.UNKNOWN.name, SeedStage.DORMANT.name)
@@ -296,6 +296,10 @@ def _read_blueprints(node: YamlNode) -> dict[str, BlueprintEffect]:
             contribution=fields["contribution"].number(-CONTRIBUTION_LIMIT, CONTRIBUTION_LIMIT),
             params=_optional(fields, "params", lambda n: n.integer(0), defaults.params),
             gradient_ratio=_optional(fields, "gradient_ratio", lambda n: n.number(0.0), defaults.gradient_ratio),
+            gradient_norm=_optional(fields, "gradient_norm", lambda n: n.number(0.0), defaults.gradient_norm),
+            gradient_health=_optional(
+                fields, "gradient_health", lambda n: n.number(0.0, 1.0), defaults.gradient_health
+            ),
         )
     return effects
 

@@ -68,6 +68,8 @@ class BlueprintEffect:
     contribution: float = 0.0  # accuracy points a seed of this blueprint adds at alpha 1
     params: int = 0
     gradient_ratio: float = 0.2
+    gradient_norm: float = 1.0  # the seed's measured gradient norm while it trains (telemetry features)
+    gradient_health: float = 1.0  # 0–1; the reference trainer always reports 1.0
 
 
 DEFAULT_BLUEPRINT_KEY = "default"

@@ -27,6 +27,7 @@ from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedE
 from tamiyo_tui.sim.scenario import GovernorEvent, Scenario, SlotEvent, SourcePos
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
+    GRADIENT_STAGES,
     PRUNE_BY_POLICY,
     QUIRK_ADVANCE_ON_HOLDING,
     QUIRK_INSTANT_PRUNE_DURING_RAMP,
@@ -263,7 +264,10 @@ class Simulator:
         _set_baselines([seed for seed in fresh if seed.has_module], measurement.val_accuracy)
         for seed in present:
             seed.record_accuracy(measurement.val_accuracy)
-            seed.gradient_ratio = self.scenario.blueprint_effect(seed.blueprint_id).gradient_ratio
+            effect = self.scenario.blueprint_effect(seed.blueprint_id)
+            seed.gradient_ratio = effect.gradient_ratio
+            measured = (effect.gradient_norm, effect.gradient_health) if seed.stage in GRADIENT_STAGES else None
+            seed.sync_telemetry(epoch=self._epoch, max_epochs=self.scenario.episode_length, gradient=measured)
         self._tracker.update(
             val_loss=metrics.val_loss,
             val_accuracy=measurement.val_accuracy,

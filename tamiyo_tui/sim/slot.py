@@ -30,8 +30,12 @@ from tamiyo_tui.domain.alpha import (
     AlphaMode,
     progress,
 )
-from tamiyo_tui.domain.constants import DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE
-from tamiyo_tui.domain.observation import SlotReport
+from tamiyo_tui.domain.constants import (
+    DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE,
+    EXPLODING_GRADIENT_NORM,
+    VANISHING_GRADIENT_NORM,
+)
+from tamiyo_tui.domain.observation import SeedTelemetry, SlotReport
 from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage, default_advance_target, is_valid_transition
 from tamiyo_tui.sim.gates import evaluate_gate
 from tamiyo_tui.sim.scenario import BlueprintEffect, GateMode, InitialSlot
@@ -101,6 +105,12 @@ _PACKED_FLOATS = (
 _SEED = struct.Struct(
     f"<8B{len(_PACKED_CONTROLLER_INTS) + len(_PACKED_INTS)}I{len(_PACKED_CONTROLLER_FLOATS) + len(_PACKED_FLOATS)}d"
 )
+# The telemetry snapshot follows, each field packed by the type of its default.
+_TELEMETRY = struct.Struct("<" + "".join({bool: "?", int: "i", float: "d"}[type(v)] for v in SeedTelemetry()))
+# Stages in which the trainer measures a seed's gradients (the seed's parameters are being trained).
+GRADIENT_STAGES = frozenset({SeedStage.TRAINING, SeedStage.BLENDING})
+# Stages in which alpha is 0 by construction, so the telemetry's accuracy delta reads 0.
+_NO_EFFECT_STAGES = frozenset({SeedStage.DORMANT, SeedStage.GERMINATED, SeedStage.TRAINING})
 
 
 @dataclass
@@ -132,6 +142,7 @@ class SeedState:
     upstream_alpha_sum: float = 0.0
     downstream_alpha_sum: float = 0.0
     gradient_ratio: float = 0.0  # seed_gradient_norm_ratio, read by strict G2
+    telemetry: SeedTelemetry = field(default_factory=SeedTelemetry)  # as of the last sync_telemetry
 
     @property
     def seed_id(self) -> str:
@@ -172,6 +183,38 @@ class SeedState:
         self.epochs_total += 1
         self.epochs_in_stage += 1
 
+    def sync_telemetry(self, *, epoch: int, max_epochs: int, gradient: tuple[float, float] | None) -> None:
+        """Refresh the telemetry snapshot after this epoch's validation, as the trainer does for a seed
+        whose module exists. ``gradient`` is the measured (norm, health), or None when the seed's
+        gradients were not measured this epoch: the last measured values (or the defaults) then stay."""
+        previous = self.telemetry
+        norm, health, vanishing, exploding = (
+            previous[1:5]
+            if gradient is None
+            else (*gradient, gradient[0] < VANISHING_GRADIENT_NORM, gradient[0] > EXPLODING_GRADIENT_NORM)
+        )
+        c = self.controller
+        self.telemetry = SeedTelemetry(
+            stage=int(self.stage),
+            gradient_norm=norm,
+            gradient_health=health,
+            has_vanishing=vanishing,
+            has_exploding=exploding,
+            epochs_in_stage=self.epochs_in_stage,
+            accuracy=self.current_val_accuracy,
+            accuracy_delta=0.0 if self.stage in _NO_EFFECT_STAGES else self.improvement_since_stage_start,
+            alpha=self.alpha,
+            epoch=epoch,
+            max_epochs=max_epochs,
+            alpha_target=c.alpha_target,
+            alpha_mode=int(c.alpha_mode),
+            alpha_steps_total=c.alpha_steps_total,
+            alpha_steps_done=c.alpha_steps_done,
+            time_to_target=c.time_to_target,
+            alpha_velocity=c.alpha_velocity,
+            alpha_algorithm=int(self.alpha_algorithm),
+        )
+
     def report(self) -> SlotReport:
         controller = self.controller
         return SlotReport(
@@ -197,6 +240,7 @@ class SeedState:
             boost_received=self.boost_received,
             upstream_alpha_sum=self.upstream_alpha_sum,
             downstream_alpha_sum=self.downstream_alpha_sum,
+            telemetry=self.telemetry,
         )
 
     def pack(self) -> bytes:
@@ -220,7 +264,7 @@ class SeedState:
             *(getattr(self, name) for name in _PACKED_INTS),
             *(getattr(c, name) for name in _PACKED_CONTROLLER_FLOATS),
             *(getattr(self, name) or 0.0 for name in _PACKED_FLOATS),
-        )
+        ) + _TELEMETRY.pack(*self.telemetry)
 
     @classmethod
     def unpack_from(cls, slot_id: str, buffer: bytes, offset: int) -> tuple[SeedState, int]:
@@ -237,6 +281,8 @@ class SeedState:
         if not has_counterfactual:
             floats["counterfactual"] = None
         controller.alpha = floats["alpha"]
+        offset += _SEED.size
+        telemetry = SeedTelemetry(*_TELEMETRY.unpack_from(buffer, offset))
         seed = cls(
             slot_id=slot_id,
             blueprint_id=BLUEPRINT_IDS[blueprint],
@@ -245,10 +291,11 @@ class SeedState:
             alpha_algorithm=AlphaAlgorithm(algorithm),
             blend_tempo_epochs=tempo,
             controller=controller,
+            telemetry=telemetry,
             **ints,
             **floats,
         )
-        return seed, offset + _SEED.size
+        return seed, offset + _TELEMETRY.size
 
 
 def _fail(message: str) -> OpResult:
@@ -511,6 +558,7 @@ CARRIED_METRICS = (
     "upstream_alpha_sum",
     "downstream_alpha_sum",
     "gradient_ratio",
+    "telemetry",
 )
 _ENUM_FIELDS: dict[str, type[IntEnum]] = {
     "stage": SeedStage,

@@ -85,6 +85,7 @@ class Frame:
     done: bool = False
     error: str | None = None  # why the policy has no decision on this state, as a sentence
     read_only: bool = False
+    telemetry_features: bool = False  # the LSTM reads the telemetry feature blocks
 
     @property
     def loading(self) -> bool:

@@ -128,6 +128,7 @@ class LiveInspector:
             "position": session.position,
             "policy_id": header.policy_id,
             "device": header.device,
+            "telemetry_features": header.telemetry_features,
             "deterministic": session.deterministic,
             "timeline": self._timeline(),
             "last": last,

@@ -86,6 +86,7 @@ class ReviewInspector:
             bundle=record.bundle,
             policy_id=header.policy_id,
             device=header.device,
+            telemetry_features=header.telemetry_features,
             deterministic=record.deterministic,
             notes=record.notes,
             accuracy=tuple(r.observation.host.val_accuracy for r in history),

@@ -38,7 +38,7 @@ from tamiyo_tui.sim.scenario import (
 from tamiyo_tui.sim.simulator import ActionOutcome, Simulator
 
 SLOTS = SlotConfig.default().slot_ids
-SNAPSHOT_BUDGET_BYTES = 1024
+SNAPSHOT_BUDGET_BYTES = 1280  # three seeds (state + telemetry snapshot), host and tracker histories
 WAIT = FactoredAction.from_indices(0, 1, 2, 1, 2, 0, 0, int(LifecycleOp.WAIT))
 STARTING_STATES = {
     "fossil": InitialSlot(SeedStage.FOSSILIZED, "norm", alpha=1.0, epochs_total=6, epochs_in_stage=2),
@@ -247,7 +247,7 @@ def test_restoring_a_snapshot_replays_identically(scenario: Scenario, data: st.D
         assert target.done
 
 
-def test_snapshot_of_three_occupied_slots_with_full_histories_stays_under_three_quarters_of_a_kilobyte() -> None:
+def test_snapshot_of_three_occupied_slots_with_full_histories_stays_near_a_kilobyte() -> None:
     fossil = STARTING_STATES["fossil"]
     scenario = Scenario(
         name="full",
@@ -261,7 +261,7 @@ def test_snapshot_of_three_occupied_slots_with_full_histories_stays_under_three_
     for _ in range(30):
         sizes.append(len(sim.snapshot().data))
         sim.apply(WAIT)
-    assert max(sizes) <= 768
+    assert max(sizes) <= 1152  # each seed's state and telemetry snapshot, the host and tracker histories
 
 
 def test_restore_is_exact_when_the_governor_history_and_the_loss_window_differ() -> None:

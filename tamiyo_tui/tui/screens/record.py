@@ -51,6 +51,8 @@ def _facts(record: DecisionRecord) -> Table:
         rows.append(("quirks", ", ".join(record.outcome.quirks)))
     if record.outcome.rollback:
         rows.append(("rollback", "the governor rolled the host back this epoch"))
+    if record.telemetry_features is not None:
+        rows.append(("features", "with the telemetry blocks" if record.telemetry_features else "no telemetry blocks"))
     if record.heuristic_reason:
         rows.append(("heuristic", record.heuristic_reason))
     if record.notes:

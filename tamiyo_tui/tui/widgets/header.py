@@ -26,6 +26,8 @@ def status_text(frame: Frame, *, running: bool) -> Text:
         text.append(f"{frame.policy_id} (loading…)", style="italic yellow")
     else:
         text.append(frame.bundle, style="bold cyan")
+        if frame.telemetry_features and frame.bundle == "lstm":
+            text.append(" +telemetry", style="cyan")  # before the policy id, which a narrow terminal cuts first
         if frame.policy_id != frame.bundle:
             text.append(f" ({frame.policy_id})", style="dim")
     text.append(f" · {frame.device}")

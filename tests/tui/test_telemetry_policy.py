@@ -1,0 +1,44 @@
+"""A reference trainer's checkpoint with telemetry features, opened in the inspector: the status line says
+the telemetry blocks are read, and the full record of a decision says so too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from tui_harness import WIDE, press, screen, settle, write_lesson
+
+from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
+from tamiyo_tui.tui.launch import build_live_app
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def trainer_file(path: Path, telemetry: bool) -> Path:
+    bundle = LSTMPolicyBundle(telemetry=telemetry)
+    torch.save(
+        {
+            "checkpoint_version": 1,
+            "network_state_dict": bundle.state_dict(),
+            "optimizer_state_dict": {},
+            "train_steps": 0,
+            "config": {"lstm_hidden_dim": bundle.hidden_dim},
+            "architecture": {"state_dim": bundle.feature_dim, "slot_ids": bundle.slot_config.slot_ids, "num_slots": 3},
+        },
+        path,
+    )
+    return path
+
+
+@pytest.mark.parametrize("telemetry", [True, False])
+async def test_the_status_line_says_when_the_lstm_reads_telemetry(tmp_path: Path, telemetry: bool) -> None:
+    checkpoint = trainer_file(tmp_path / "ppo.pt", telemetry)
+    app = build_live_app(str(write_lesson(tmp_path)), policy=str(checkpoint), device="cpu", export_dir=tmp_path)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        status = screen(app).splitlines()[0]
+        assert "lstm" in status
+        assert ("+telemetry" in status) is telemetry
+        await press(pilot, "n")
+        assert app.frame.last is not None and app.frame.last.telemetry_features is telemetry
