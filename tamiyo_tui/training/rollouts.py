@@ -16,8 +16,11 @@ Three steps turn a lesson into training data:
 
 Scripted ``action:`` events: where one replaces the policy's action, the step stays in the episode and
 its target is still the heuristic's own decision on that state. The session asks the heuristic on every
-step (its state moves on as if its decision had been carried out), so that decision is exactly what an
-agreement check compares against; nothing is left out of the loss. ``Episode.scripted`` marks those steps.
+step, so that decision is exactly what an agreement check compares against; nothing is left out of the
+loss. Asking moves nothing on: ``PolicyRunner.commit`` moves the heuristic's memory (blueprint rotation,
+germination count, last prune epoch, penalties) on by the action actually carried out, the script's on a
+scripted step, never by the heuristic's own unexecuted proposal (``HeuristicPolicyBundle.state_after``,
+``HeuristicTamiyo.carried_out``). ``Episode.scripted`` marks those steps.
 """
 
 from __future__ import annotations
