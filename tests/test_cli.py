@@ -235,7 +235,24 @@ def test_a_missing_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code = cli.main([path] if command == "tui" else [command, path])
 
     assert code == 2
-    assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{path}:1:1: file not found"
+    # A file that is not there has no line to point at: none is made up.
+    assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{path}: file not found"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("gone.yaml", "file not found"), ("gone.pt", "checkpoint file not found")]
+)
+@pytest.mark.parametrize("command", ["run", "tui"])
+def test_a_missing_policy_file_or_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, name: str, message: str
+) -> None:
+    scenario = str(write(tmp_path / "tiny.yaml", TINY_SCENARIO))
+    policy = str(tmp_path / name)
+
+    code = cli.main([scenario, "--policy", policy] if command == "tui" else [command, scenario, "--policy", policy])
+
+    assert code == 2
+    assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{policy}: {message}"
 
 
 def test_an_unknown_policy_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

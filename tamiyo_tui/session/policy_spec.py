@@ -53,7 +53,7 @@ def resolve_policy(name: str | None, scenario_default: str = "heuristic") -> Pol
     path = Path(value)
     if path.suffix == ".pt":
         if not path.is_file():
-            raise ScenarioError(value, 1, 1, "", "checkpoint file not found")
+            raise ScenarioError(value, 0, 0, "", "checkpoint file not found")
         return PolicySpec(policy_id=value, bundle="lstm", description="checkpoint", checkpoint=path)
     if path.suffix in (".yaml", ".yml"):
         return load_policy_file(path)

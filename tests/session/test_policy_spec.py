@@ -66,7 +66,7 @@ def test_a_missing_checkpoint(tmp_path: Path) -> None:
     path = str(tmp_path / "gone.pt")
     with pytest.raises(ScenarioError) as error:
         resolve_policy(path)
-    assert str(error.value) == f"{path}:1:1: checkpoint file not found"
+    assert str(error.value) == f"{path}: checkpoint file not found"
 
 
 @pytest.mark.parametrize("name", ["ppo", "policy.json", "LSTM"])
@@ -203,7 +203,7 @@ def test_a_missing_policy_file(tmp_path: Path) -> None:
     file = str(tmp_path / "gone.yaml")
     with pytest.raises(ScenarioError) as error:
         resolve_policy(file)
-    assert str(error.value) == f"{file}:1:1: file not found"
+    assert str(error.value) == f"{file}: file not found"
 
 
 # --- load_policies --------------------------------------------------------------------------------------
