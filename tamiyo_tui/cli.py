@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tamiyo_tui import __version__
 from tamiyo_tui.device_spec import parse_device_spec
 from tamiyo_tui.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+MAX_SEED = 2**63 - 1  # as tamiyo_tui.sim.loader.MAX_SEED (a test holds them equal); not imported: --help stays light
 COMMANDS = ("run", "check", "review", "train-bc", "agree")
 
 DESCRIPTION = """\
@@ -43,6 +45,40 @@ class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one ``tamiyo-tui: error:`` line and exit code 2, not a usage
+    block; the line points at the command's ``--help`` instead."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _integer(text: str, minimum: int, maximum: int | None = None) -> int:
+    """``text`` as an integer in [minimum, maximum]; anything else is argparse's error naming the rule."""
+    rule = f"must be an integer ≥ {minimum}" + (" and below 2**63" if maximum == MAX_SEED else "")
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{rule}, got {text!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
+    return value
+
+
+# argparse names the option; the rule and the value come from these (never "invalid <function> value").
+def positive_int(text: str) -> int:
+    return _integer(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    return _integer(text, 0)
+
+
+def seed(text: str) -> int:
+    """A seed, by the same rule as a scenario's ``seed`` key: every RNG the session seeds accepts it."""
+    return _integer(text, 0, MAX_SEED)
+
+
 def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
@@ -56,21 +92,14 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
         metavar="DEVICE",
         help="auto (cuda when present, else cpu), cpu, cuda or cuda:N (default: auto)",
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="sampling seed (default: the scenario's `seed`)")
+    parser.add_argument("--seed", type=seed, metavar="N", help="sampling seed (default: the scenario's `seed`)")
     parser.add_argument(
         "--deterministic", action="store_true", help="take each head's most likely option instead of sampling"
     )
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {value}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="tamiyo-tui",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -82,20 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_command_parser(command: str) -> argparse.ArgumentParser:
+def build_command_parser(command: str) -> Parser:
     if command == "run":
-        parser = argparse.ArgumentParser(
-            prog="tamiyo-tui run", description="Run a scenario headless and print a summary table."
-        )
+        parser = Parser(prog="tamiyo-tui run", description="Run a scenario headless and print a summary table.")
         parser.add_argument("scenario", metavar="SCENARIO.yaml")
         _add_policy_options(parser)
         parser.add_argument(
-            "--steps", type=_positive_int, metavar="N", help="stop after N decisions (default: whole episode)"
+            "--steps", type=positive_int, metavar="N", help="stop after N decisions (default: whole episode)"
         )
         parser.add_argument("--out", metavar="FILE.jsonl", help="stream decision records to this JSONL file")
         return parser
     if command == "check":
-        parser = argparse.ArgumentParser(
+        parser = Parser(
             prog="tamiyo-tui check",
             description="Run each scenario's `expect` block headless; one line per failed expectation.",
         )
@@ -103,7 +130,7 @@ def build_command_parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
         return parser
     if command == "train-bc":
-        parser = argparse.ArgumentParser(
+        parser = Parser(
             prog="tamiyo-tui train-bc",
             description="Roll out the heuristic on the lesson scenarios and train the LSTM policy to imitate it "
             "(behaviour cloning); writes a checkpoint with its training config and data hash.",
@@ -112,14 +139,16 @@ def build_command_parser(command: str) -> argparse.ArgumentParser:
             "scenarios", nargs="*", metavar="SCENARIO.yaml", help="scenarios to roll out (default: scenarios/*.yaml)"
         )
         parser.add_argument("--out", default="policies/lstm-bc.pt", metavar="FILE.pt", help="default: %(default)s")
-        parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the trainer's, 20)")
-        parser.add_argument("--seed", type=int, default=0, metavar="N", help="initialization and shuffling seed")
+        parser.add_argument(
+            "--epochs", type=positive_int, metavar="N", help="training epochs (default: the trainer's, 20)"
+        )
+        parser.add_argument("--seed", type=seed, default=0, metavar="N", help="initialization and shuffling seed")
         parser.add_argument(
             "--quick", action="store_true", help="a seconds-long smoke run: 2 scenarios, 3 seeds, 2 epochs"
         )
         return parser
     if command == "agree":
-        parser = argparse.ArgumentParser(
+        parser = Parser(
             prog="tamiyo-tui agree",
             description="Run the scenarios with POLICY_A acting and POLICY_B deciding in shadow; print how often "
             "they choose the same option per head, and the states where they differ.",
@@ -133,10 +162,12 @@ def build_command_parser(command: str) -> argparse.ArgumentParser:
             help="variation seeds, e.g. 1000-1019 or 3,7 (default: each scenario as written)",
         )
         parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
-        parser.add_argument("--show", type=int, default=15, metavar="N", help="differing states to list (default: 15)")
+        parser.add_argument(
+            "--show", type=non_negative_int, default=15, metavar="N", help="differing states to list (default: 15)"
+        )
         parser.add_argument("--markdown", metavar="FILE.md", help="also write the report as Markdown to this file")
         return parser
-    parser = argparse.ArgumentParser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
+    parser = Parser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
     parser.add_argument("records", metavar="DECISIONS.jsonl")
     return parser
 
@@ -176,7 +207,12 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
 
             return train_bc_command(args)
         if command == "agree":
-            from tamiyo_tui.training.agreement import agree_command
+            from tamiyo_tui.training.agreement import agree_command, parse_seeds
+
+            if args.seeds is not None:
+                for value in parse_seeds(args.seeds):
+                    if value > MAX_SEED:
+                        raise UsageError(f"--seeds: {value}: must be an integer ≥ 0 and below 2**63")
 
             return agree_command(args)
         if command == "review":

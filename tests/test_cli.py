@@ -255,6 +255,61 @@ def test_a_missing_policy_file_or_checkpoint(
     assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{policy}: {message}"
 
 
+SEED_RULE = "must be an integer ≥ 0 and below 2**63"
+BAD_OPTION_VALUES = {
+    "steps-not-a-number": (["run", "{s}", "--steps", "abc"], "argument --steps: must be an integer ≥ 1, got 'abc'"),
+    "steps-zero": (["run", "{s}", "--steps", "0"], "argument --steps: must be an integer ≥ 1, got '0'"),
+    "run-seed-negative": (["run", "{s}", "--seed", "-1"], f"argument --seed: {SEED_RULE}, got '-1'"),
+    "run-seed-2**63": (["run", "{s}", "--seed", str(2**63)], f"argument --seed: {SEED_RULE}, got '{2**63}'"),
+    "tui-seed-negative": (["{s}", "--seed", "-1"], f"argument --seed: {SEED_RULE}, got '-1'"),
+    "tui-seed-not-a-number": (["{s}", "--seed", "1.5"], f"argument --seed: {SEED_RULE}, got '1.5'"),
+    # With --quick and one scenario, so that a wrongly accepted value costs seconds, not a training run.
+    "train-bc-seed": (["train-bc", "{s}", "--quick", "--seed", "-3"], f"argument --seed: {SEED_RULE}, got '-3'"),
+    "train-bc-epochs": (
+        ["train-bc", "{s}", "--quick", "--epochs", "0"],
+        "argument --epochs: must be an integer ≥ 1, got '0'",
+    ),
+    "agree-show": (
+        ["agree", "heuristic", "lstm", "{s}", "--show", "-1"],
+        "argument --show: must be an integer ≥ 0, got '-1'",
+    ),
+    "agree-seeds-2**63": (
+        ["agree", "heuristic", "lstm", "{s}", "--seeds", f"5,{2**63}"],
+        f"--seeds: {2**63}: {SEED_RULE}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_OPTION_VALUES))
+def test_a_bad_option_value_names_the_option_and_the_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    scenario = str(write(tmp_path / "tiny.yaml", TINY_SCENARIO))
+    args, message = BAD_OPTION_VALUES[case]
+
+    code = cli.main(
+        [arg.replace("{s}", scenario) for arg in args] + ["--out", str(tmp_path / "out")] * (args[0] == "train-bc")
+    )
+
+    assert code == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line.startswith(ERROR_PREFIX + message), line
+    assert "_int" not in line and "invalid" not in line  # never an internal function's name
+
+
+def test_the_seed_option_and_the_scenario_key_share_one_bound() -> None:
+    from tamiyo_tui.sim.loader import MAX_SEED
+
+    assert cli.MAX_SEED == MAX_SEED
+    assert cli.seed(str(MAX_SEED)) == MAX_SEED
+
+
+def test_a_usage_error_is_one_line_that_points_at_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["run"]) == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line == f"{ERROR_PREFIX}the following arguments are required: SCENARIO.yaml (see: tamiyo-tui run --help)"
+
+
 def test_an_unknown_policy_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "tiny.yaml", TINY_SCENARIO)
 
