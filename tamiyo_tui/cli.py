@@ -7,6 +7,7 @@ instantly; each command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -17,28 +18,33 @@ from tamiyo_tui.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 MAX_SEED = 2**63 - 1  # as tamiyo_tui.sim.loader.MAX_SEED (a test holds them equal); not imported: --help stays light
-COMMANDS = ("run", "check", "review", "train-bc", "agree")
+COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies")
 
 DESCRIPTION = """\
 Inspect Tamiyo, the seed-lifecycle policy, decision by decision.
 
 commands:
-  tamiyo-tui SCENARIO.yaml [options]      open the interactive inspector (the main job)
-  tamiyo-tui run SCENARIO.yaml [options]  run headless, stream decision records, print a summary
-  tamiyo-tui check SCENARIO.yaml [...]    run each scenario's `expect` checks (exit 1 on a failure)
+  tamiyo-tui SCENARIO [options]           open the interactive inspector (the main job)
+  tamiyo-tui run SCENARIO [options]       run headless, stream decision records, print a summary
+  tamiyo-tui check SCENARIO [...]         run each scenario's `expect` checks (exit 1 on a failure)
   tamiyo-tui review DECISIONS.jsonl       open a recorded run read-only
+  tamiyo-tui lessons                      the shipped lessons: number, name, what each teaches
+  tamiyo-tui policies                     the policies --policy takes by name
   tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
-  tamiyo-tui agree POLICY_A POLICY_B SCENARIO.yaml [...]
+  tamiyo-tui agree POLICY_A POLICY_B SCENARIO [...]
                                           how often two policies choose the same option, head by head
 
+SCENARIO is a scenario file, or a shipped lesson by number (01) or name (first-seed).
 Run `tamiyo-tui COMMAND --help` for a command's options."""
 
 EPILOG = """\
 exit codes: 0 ok, 1 a check failed, 2 bad input (the message names file, line and field).
 examples:
-  tamiyo-tui scenarios/01-first-seed.yaml
-  tamiyo-tui scenarios/02-prune-needs-hold.yaml --policy lstm --deterministic
-  tamiyo-tui run scenarios/01-first-seed.yaml --out decisions.jsonl"""
+  tamiyo-tui 01
+  tamiyo-tui prune-needs-hold --policy lstm-bc --deterministic
+  tamiyo-tui run 01 --out decisions.jsonl
+  tamiyo-tui my-scenario.yaml --policy my-policy.yaml"""
+SCENARIO_HELP = "a scenario file, or a shipped lesson by number (01) or name (first-seed); see `tamiyo-tui lessons`"
 
 
 class UsageError(Exception):
@@ -83,8 +89,8 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
         metavar="NAME|PATH",
-        help="built-in 'heuristic' or 'lstm', a policy file (policies/*.yaml) or a checkpoint (*.pt); "
-        "default: the scenario's `policy` key",
+        help="heuristic, lstm, a shipped policy by name (lstm-bc, lstm-untrained; see `tamiyo-tui policies`), "
+        "a policy file (*.yaml) or a checkpoint (*.pt); default: the scenario's `policy` key",
     )
     parser.add_argument(
         "--device",
@@ -106,7 +112,7 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tamiyo-tui {__version__}")
-    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario to inspect")
+    parser.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_policy_options(parser)
     return parser
 
@@ -114,7 +120,7 @@ def build_parser() -> Parser:
 def build_command_parser(command: str) -> Parser:
     if command == "run":
         parser = Parser(prog="tamiyo-tui run", description="Run a scenario headless and print a summary table.")
-        parser.add_argument("scenario", metavar="SCENARIO.yaml")
+        parser.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
         _add_policy_options(parser)
         parser.add_argument(
             "--steps", type=positive_int, metavar="N", help="stop after N decisions (default: whole episode)"
@@ -126,7 +132,7 @@ def build_command_parser(command: str) -> Parser:
             prog="tamiyo-tui check",
             description="Run each scenario's `expect` block headless; one line per failed expectation.",
         )
-        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
         parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
         return parser
     if command == "train-bc":
@@ -136,7 +142,7 @@ def build_command_parser(command: str) -> Parser:
             "(behaviour cloning); writes a checkpoint with its training config and data hash.",
         )
         parser.add_argument(
-            "scenarios", nargs="*", metavar="SCENARIO.yaml", help="scenarios to roll out (default: scenarios/*.yaml)"
+            "scenarios", nargs="*", metavar="SCENARIO", help="scenarios to roll out (default: every shipped lesson)"
         )
         parser.add_argument("--out", default="policies/lstm-bc.pt", metavar="FILE.pt", help="default: %(default)s")
         parser.add_argument(
@@ -155,7 +161,7 @@ def build_command_parser(command: str) -> Parser:
         )
         parser.add_argument("policy_a", metavar="POLICY_A", help="the acting policy (name, policy file or checkpoint)")
         parser.add_argument("policy_b", metavar="POLICY_B", help="the policy deciding in shadow")
-        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
         parser.add_argument(
             "--seeds",
             metavar="RANGE",
@@ -167,6 +173,10 @@ def build_command_parser(command: str) -> Parser:
         )
         parser.add_argument("--markdown", metavar="FILE.md", help="also write the report as Markdown to this file")
         return parser
+    if command == "lessons":
+        return Parser(prog="tamiyo-tui lessons", description="List the shipped lessons and what each teaches.")
+    if command == "policies":
+        return Parser(prog="tamiyo-tui policies", description="List the policies --policy takes by name.")
     parser = Parser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
     parser.add_argument("records", metavar="DECISIONS.jsonl")
     return parser
@@ -194,6 +204,11 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
     try:
         if getattr(args, "device", None) is not None:
             parse_device_spec(args.device)  # a typo is reported now, not after torch has loaded
+        if command in ("lessons", "policies"):
+            from tamiyo_tui.shipped import lessons_command, policies_command
+
+            return lessons_command() if command == "lessons" else policies_command()
+        _resolve_scenarios(command, args)
         if command == "run":
             from tamiyo_tui.session.headless import run_command
 
@@ -224,6 +239,22 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         return inspect_command(args)
     except InputError as err:
         raise UsageError(str(err)) from None
+
+
+def _resolve_scenarios(command: str, args: argparse.Namespace) -> None:
+    """Scenario arguments → files: a path that exists, else a shipped lesson by number or name."""
+    from tamiyo_tui.shipped import display_path, lessons, scenario_path
+
+    if getattr(args, "scenario", None) is not None:
+        args.scenario = scenario_path(args.scenario)
+    if getattr(args, "scenarios", None) is not None:
+        args.scenarios = [scenario_path(text) for text in args.scenarios]
+    if command == "train-bc":
+        if not args.scenarios:
+            args.scenarios = [display_path(lesson.path) for lesson in lessons()]
+        folder = os.path.dirname(args.out) or "."
+        if not os.path.isdir(folder):  # found now, not after minutes of training
+            raise UsageError(f"--out {args.out}: the folder {folder} does not exist")
 
 
 if __name__ == "__main__":
