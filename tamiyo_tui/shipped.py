@@ -163,7 +163,7 @@ def lessons_command() -> int:
         table.add_row(lesson.label, lesson.name, scenario.name.split(" · ", 1)[-1])
     console = Console(highlight=False)
     console.print(table)
-    console.print(f"[dim]files in {display_path(lessons_dir())}[/]")
+    console.print(f"[dim]files in {display_path(lessons_dir())}[/]", soft_wrap=True)  # a path is not wrapped
     return 0
 
 
@@ -185,5 +185,8 @@ def policies_command() -> int:
         table.add_row(name, spec.bundle, spec.description)
     console = Console(highlight=False)
     console.print(table)
-    console.print(f"[dim]files in {display_path(policies_dir())}; --policy also takes a policy file or a checkpoint[/]")
+    console.print(
+        f"[dim]files in {display_path(policies_dir())}; --policy also takes a policy file or a checkpoint[/]",
+        soft_wrap=True,
+    )
     return 0
