@@ -59,9 +59,8 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
-def _integer(text: str, minimum: int, maximum: int | None = None) -> int:
+def _integer(text: str, rule: str, minimum: int, maximum: int | None = None) -> int:
     """``text`` as an integer in [minimum, maximum]; anything else is argparse's error naming the rule."""
-    rule = f"must be an integer ≥ {minimum}" + (" and below 2**63" if maximum == MAX_SEED else "")
     try:
         value = int(text, 10)
     except ValueError:
@@ -73,16 +72,19 @@ def _integer(text: str, minimum: int, maximum: int | None = None) -> int:
 
 # argparse names the option; the rule and the value come from these (never "invalid <function> value").
 def positive_int(text: str) -> int:
-    return _integer(text, 1)
+    return _integer(text, "must be an integer ≥ 1", 1)
 
 
 def non_negative_int(text: str) -> int:
-    return _integer(text, 0)
+    return _integer(text, "must be an integer ≥ 0", 0)
+
+
+SEED_RULE = "must be an integer ≥ 0 and below 2**63"
 
 
 def seed(text: str) -> int:
     """A seed, by the same rule as a scenario's ``seed`` key: every RNG the session seeds accepts it."""
-    return _integer(text, 0, MAX_SEED)
+    return _integer(text, SEED_RULE, 0, MAX_SEED)
 
 
 def _add_policy_options(parser: argparse.ArgumentParser) -> None:
@@ -227,7 +229,7 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
             if args.seeds is not None:
                 for value in parse_seeds(args.seeds):
                     if value > MAX_SEED:
-                        raise UsageError(f"--seeds: {value}: must be an integer ≥ 0 and below 2**63")
+                        raise UsageError(f"--seeds: {value}: {SEED_RULE}")
 
             return agree_command(args)
         if command == "review":
