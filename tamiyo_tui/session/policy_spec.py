@@ -38,7 +38,7 @@ _HEURISTIC_FIELDS = tuple(f.name for f in dataclasses.fields(HeuristicConfig))
 
 @dataclass(frozen=True, slots=True)
 class PolicySpec:
-    policy_id: str  # what the header and the TUI show: "heuristic", "lstm", a file path
+    policy_id: str  # what the header and the TUI show: "heuristic", "lstm", a shipped name ("lstm-bc"), a path
     bundle: BundleKind
     description: str = ""
     checkpoint: Path | None = None
