@@ -7,48 +7,92 @@ instantly; each command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tamiyo_tui import __version__
 from tamiyo_tui.device_spec import parse_device_spec
 from tamiyo_tui.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-COMMANDS = ("run", "check", "review", "train-bc", "agree")
+MAX_SEED = 2**63 - 1  # as tamiyo_tui.sim.loader.MAX_SEED (a test holds them equal); not imported: --help stays light
+COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies")
 
 DESCRIPTION = """\
 Inspect Tamiyo, the seed-lifecycle policy, decision by decision.
 
 commands:
-  tamiyo-tui SCENARIO.yaml [options]      open the interactive inspector (the main job)
-  tamiyo-tui run SCENARIO.yaml [options]  run headless, stream decision records, print a summary
-  tamiyo-tui check SCENARIO.yaml [...]    run each scenario's `expect` checks (exit 1 on a failure)
+  tamiyo-tui SCENARIO [options]           open the interactive inspector (the main job)
+  tamiyo-tui run SCENARIO [options]       run headless, stream decision records, print a summary
+  tamiyo-tui check SCENARIO [...]         run each scenario's `expect` checks (exit 1 on a failure)
   tamiyo-tui review DECISIONS.jsonl       open a recorded run read-only
+  tamiyo-tui lessons                      the shipped lessons: number, name, what each teaches
+  tamiyo-tui policies                     the policies --policy takes by name
   tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
-  tamiyo-tui agree POLICY_A POLICY_B SCENARIO.yaml [...]
+  tamiyo-tui agree POLICY_A POLICY_B SCENARIO [...]
                                           how often two policies choose the same option, head by head
 
+SCENARIO is a scenario file, or a shipped lesson by number (01) or name (first-seed).
 Run `tamiyo-tui COMMAND --help` for a command's options."""
 
 EPILOG = """\
 exit codes: 0 ok, 1 a check failed, 2 bad input (the message names file, line and field).
 examples:
-  tamiyo-tui scenarios/01-first-seed.yaml
-  tamiyo-tui scenarios/02-prune-needs-hold.yaml --policy lstm --deterministic
-  tamiyo-tui run scenarios/01-first-seed.yaml --out decisions.jsonl"""
+  tamiyo-tui 01
+  tamiyo-tui prune-needs-hold --policy lstm-bc --deterministic
+  tamiyo-tui run 01 --out decisions.jsonl
+  tamiyo-tui my-scenario.yaml --policy my-policy.yaml"""
+SCENARIO_HELP = "a scenario file, or a shipped lesson by number (01) or name (first-seed); see `tamiyo-tui lessons`"
 
 
 class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one ``tamiyo-tui: error:`` line and exit code 2, not a usage
+    block; the line points at the command's ``--help`` instead."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _integer(text: str, rule: str, minimum: int, maximum: int | None = None) -> int:
+    """``text`` as an integer in [minimum, maximum]; anything else is argparse's error naming the rule."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{rule}, got {text!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
+    return value
+
+
+# argparse names the option; the rule and the value come from these (never "invalid <function> value").
+def positive_int(text: str) -> int:
+    return _integer(text, "must be an integer ≥ 1", 1)
+
+
+def non_negative_int(text: str) -> int:
+    return _integer(text, "must be an integer ≥ 0", 0)
+
+
+SEED_RULE = "must be an integer ≥ 0 and below 2**63"
+
+
+def seed(text: str) -> int:
+    """A seed, by the same rule as a scenario's ``seed`` key: every RNG the session seeds accepts it."""
+    return _integer(text, SEED_RULE, 0, MAX_SEED)
+
+
 def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
         metavar="NAME|PATH",
-        help="built-in 'heuristic' or 'lstm', a policy file (policies/*.yaml) or a checkpoint (*.pt); "
-        "default: the scenario's `policy` key",
+        help="heuristic, lstm, a shipped policy by name (lstm-bc, lstm-untrained; see `tamiyo-tui policies`), "
+        "a policy file (*.yaml) or a checkpoint (*.pt); default: the scenario's `policy` key",
     )
     parser.add_argument(
         "--device",
@@ -56,87 +100,86 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
         metavar="DEVICE",
         help="auto (cuda when present, else cpu), cpu, cuda or cuda:N (default: auto)",
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="sampling seed (default: the scenario's `seed`)")
+    parser.add_argument("--seed", type=seed, metavar="N", help="sampling seed (default: the scenario's `seed`)")
     parser.add_argument(
         "--deterministic", action="store_true", help="take each head's most likely option instead of sampling"
     )
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {value}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="tamiyo-tui",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tamiyo-tui {__version__}")
-    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario to inspect")
+    parser.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_policy_options(parser)
     return parser
 
 
-def build_command_parser(command: str) -> argparse.ArgumentParser:
+def build_command_parser(command: str) -> Parser:
     if command == "run":
-        parser = argparse.ArgumentParser(
-            prog="tamiyo-tui run", description="Run a scenario headless and print a summary table."
-        )
-        parser.add_argument("scenario", metavar="SCENARIO.yaml")
+        parser = Parser(prog="tamiyo-tui run", description="Run a scenario headless and print a summary table.")
+        parser.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
         _add_policy_options(parser)
         parser.add_argument(
-            "--steps", type=_positive_int, metavar="N", help="stop after N decisions (default: whole episode)"
+            "--steps", type=positive_int, metavar="N", help="stop after N decisions (default: whole episode)"
         )
         parser.add_argument("--out", metavar="FILE.jsonl", help="stream decision records to this JSONL file")
         return parser
     if command == "check":
-        parser = argparse.ArgumentParser(
+        parser = Parser(
             prog="tamiyo-tui check",
             description="Run each scenario's `expect` block headless; one line per failed expectation.",
         )
-        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
         parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
         return parser
     if command == "train-bc":
-        parser = argparse.ArgumentParser(
+        parser = Parser(
             prog="tamiyo-tui train-bc",
             description="Roll out the heuristic on the lesson scenarios and train the LSTM policy to imitate it "
             "(behaviour cloning); writes a checkpoint with its training config and data hash.",
         )
         parser.add_argument(
-            "scenarios", nargs="*", metavar="SCENARIO.yaml", help="scenarios to roll out (default: scenarios/*.yaml)"
+            "scenarios", nargs="*", metavar="SCENARIO", help="scenarios to roll out (default: every shipped lesson)"
         )
         parser.add_argument("--out", default="policies/lstm-bc.pt", metavar="FILE.pt", help="default: %(default)s")
-        parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the trainer's, 20)")
-        parser.add_argument("--seed", type=int, default=0, metavar="N", help="initialization and shuffling seed")
+        parser.add_argument(
+            "--epochs", type=positive_int, metavar="N", help="training epochs (default: the trainer's, 20)"
+        )
+        parser.add_argument("--seed", type=seed, default=0, metavar="N", help="initialization and shuffling seed")
         parser.add_argument(
             "--quick", action="store_true", help="a seconds-long smoke run: 2 scenarios, 3 seeds, 2 epochs"
         )
         return parser
     if command == "agree":
-        parser = argparse.ArgumentParser(
+        parser = Parser(
             prog="tamiyo-tui agree",
             description="Run the scenarios with POLICY_A acting and POLICY_B deciding in shadow; print how often "
             "they choose the same option per head, and the states where they differ.",
         )
         parser.add_argument("policy_a", metavar="POLICY_A", help="the acting policy (name, policy file or checkpoint)")
         parser.add_argument("policy_b", metavar="POLICY_B", help="the policy deciding in shadow")
-        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
         parser.add_argument(
             "--seeds",
             metavar="RANGE",
             help="variation seeds, e.g. 1000-1019 or 3,7 (default: each scenario as written)",
         )
         parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
-        parser.add_argument("--show", type=int, default=15, metavar="N", help="differing states to list (default: 15)")
+        parser.add_argument(
+            "--show", type=non_negative_int, default=15, metavar="N", help="differing states to list (default: 15)"
+        )
         parser.add_argument("--markdown", metavar="FILE.md", help="also write the report as Markdown to this file")
         return parser
-    parser = argparse.ArgumentParser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
+    if command == "lessons":
+        return Parser(prog="tamiyo-tui lessons", description="List the shipped lessons and what each teaches.")
+    if command == "policies":
+        return Parser(prog="tamiyo-tui policies", description="List the policies --policy takes by name.")
+    parser = Parser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
     parser.add_argument("records", metavar="DECISIONS.jsonl")
     return parser
 
@@ -163,6 +206,11 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
     try:
         if getattr(args, "device", None) is not None:
             parse_device_spec(args.device)  # a typo is reported now, not after torch has loaded
+        if command in ("lessons", "policies"):
+            from tamiyo_tui.shipped import lessons_command, policies_command
+
+            return lessons_command() if command == "lessons" else policies_command()
+        _resolve_scenarios(command, args)
         if command == "run":
             from tamiyo_tui.session.headless import run_command
 
@@ -176,7 +224,12 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
 
             return train_bc_command(args)
         if command == "agree":
-            from tamiyo_tui.training.agreement import agree_command
+            from tamiyo_tui.training.agreement import agree_command, parse_seeds
+
+            if args.seeds is not None:
+                for value in parse_seeds(args.seeds):
+                    if value > MAX_SEED:
+                        raise UsageError(f"--seeds: {value}: {SEED_RULE}")
 
             return agree_command(args)
         if command == "review":
@@ -188,6 +241,22 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         return inspect_command(args)
     except InputError as err:
         raise UsageError(str(err)) from None
+
+
+def _resolve_scenarios(command: str, args: argparse.Namespace) -> None:
+    """Scenario arguments → files: a path that exists, else a shipped lesson by number or name."""
+    from tamiyo_tui.shipped import display_path, lessons, scenario_path
+
+    if getattr(args, "scenario", None) is not None:
+        args.scenario = scenario_path(args.scenario)
+    if getattr(args, "scenarios", None) is not None:
+        args.scenarios = [scenario_path(text) for text in args.scenarios]
+    if command == "train-bc":
+        if not args.scenarios:
+            args.scenarios = [display_path(lesson.path) for lesson in lessons()]
+        folder = os.path.dirname(args.out) or "."
+        if not os.path.isdir(folder):  # found now, not after minutes of training
+            raise UsageError(f"--out {args.out}: the folder {folder} does not exist")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
+import yaml
 
-from tamiyo_tui import __version__, cli
+from tamiyo_tui import __version__, cli, shipped
 from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.session.headless import drive, open_run
 from tamiyo_tui.session.jsonl import read_run
@@ -93,11 +95,25 @@ def assert_one_error_line(stderr: str, *names: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["--version"], ["run", "--help"], ["check", "--help"], ["review", "--help"]]
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["run", "--help"],
+        ["check", "--help"],
+        ["review", "--help"],
+        ["lessons"],
+        ["policies"],
+    ],
 )
-def test_help_and_version_import_neither_torch_nor_textual(args: list[str]) -> None:
+def test_help_and_version_import_neither_torch_nor_textual(args: list[str], tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, check=False
+        [sys.executable, "-c", PROBE, *args],
+        cwd=tmp_path,  # lessons and policies list the shipped files, wherever the command runs
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        check=False,
     )
 
     assert completed.returncode == 0, completed.stderr
@@ -110,7 +126,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
 
     assert completed.returncode == 0
     assert completed.stdout.startswith("usage: tamiyo-tui")
-    for command in ("tamiyo-tui run SCENARIO.yaml", "tamiyo-tui check SCENARIO.yaml", "tamiyo-tui review"):
+    for command in ("tamiyo-tui run SCENARIO", "tamiyo-tui check SCENARIO", "tamiyo-tui review", "tamiyo-tui lessons"):
         assert command in completed.stdout
     assert "exit codes: 0 ok, 1 a check failed, 2 bad input" in completed.stdout
 
@@ -194,6 +210,162 @@ def test_check_fails_with_one_line_per_failed_expectation(tmp_path: Path) -> Non
     ]
 
 
+# --- shipped lessons and policies, by name, from any folder ----------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+LESSON_FILES = sorted((REPO / "scenarios").glob("[0-9]*.yaml"))
+
+
+def test_every_lesson_file_in_the_repository_is_a_shipped_lesson() -> None:
+    assert len(LESSON_FILES) == 15
+    assert [lesson.path.name for lesson in shipped.lessons()] == [path.name for path in LESSON_FILES]
+
+
+def test_lessons_lists_number_name_and_what_each_teaches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(["lessons"]) == 0
+
+    out = " ".join(capsys.readouterr().out.split())  # Rich wraps at the console width
+    for path in LESSON_FILES:
+        number, name = path.stem.split("-", 1)
+        title = yaml.safe_load(path.read_text(encoding="utf-8"))["name"].split(" · ", 1)[1]
+        assert f"{number} {name} {title}" in out
+
+
+def test_policies_lists_the_names_policy_takes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(["policies"]) == 0
+
+    out = " ".join(capsys.readouterr().out.split())
+    for name in ("heuristic", "lstm", "heuristic.yaml", "lstm-untrained"):
+        assert f" {name} " in out
+    described = yaml.safe_load((REPO / "policies" / "lstm-bc.yaml").read_text(encoding="utf-8"))["description"]
+    assert f"lstm-bc lstm {described}" in out
+
+
+@pytest.mark.parametrize("name", ["02", "2", "prune-needs-hold", "02-prune-needs-hold", "02-prune-needs-hold.yaml"])
+def test_run_opens_a_lesson_by_number_or_name_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(["run", name, "--steps", "2", "--policy", "lstm-bc", "--device", "cpu"]) == 0
+
+    assert "02 · PRUNE needs HOLD (and an old enough seed): 2 decisions by lstm-bc on cpu" in " ".join(
+        capsys.readouterr().out.split()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["01"], "scenario"),
+        (["first-seed", "--policy", "lstm-untrained"], "scenario"),
+        (["check", "01", "seed-cap"], "scenarios"),
+        (["agree", "heuristic", "lstm-bc", "1", "04-seed-cap"], "scenarios"),
+        (["train-bc", "first-seed", "4", "--quick"], "scenarios"),
+    ],
+    ids=["tui-number", "tui-name", "check", "agree", "train-bc"],
+)
+def test_every_command_that_takes_a_scenario_takes_a_lesson_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], field: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seen = capture_dispatch(monkeypatch)
+
+    assert cli.main([*args, *(["--out", "x.pt"] if args[0] == "train-bc" else [])]) == 0
+
+    opened = seen[0].scenario if field == "scenario" else seen[0].scenarios
+    lesson_01, lesson_04 = (str(REPO / "scenarios" / name) for name in ("01-first-seed.yaml", "04-seed-cap.yaml"))
+    assert opened == ({"scenario": lesson_01}.get(field) or [lesson_01, lesson_04])
+
+
+def test_train_bc_rolls_out_every_shipped_lesson_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    seen = capture_dispatch(monkeypatch)
+
+    assert cli.main(["train-bc", "--out", "bc.pt"]) == 0
+
+    assert seen[0].scenarios == [str(path) for path in LESSON_FILES]
+
+
+def test_train_bc_refuses_an_out_folder_that_does_not_exist_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seen = capture_dispatch(monkeypatch)
+
+    assert cli.main(["train-bc", "--quick"]) == 2  # the default --out, policies/lstm-bc.pt: no policies/ here
+
+    assert seen == []
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line == f"{ERROR_PREFIX}--out policies/lstm-bc.pt: the folder policies does not exist"
+
+
+def test_a_file_that_exists_wins_over_a_lesson_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "01", TINY_SCENARIO)
+
+    assert cli.main(["run", "01"]) == 0
+
+    assert "tiny: 6 decisions by heuristic" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["run", "check", "tui"])
+@pytest.mark.parametrize("name", ["16", "prune-need-hold"])
+def test_an_unknown_lesson_lists_the_lessons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str, name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main([name] if command == "tui" else [command, name]) == 2
+
+    line = assert_one_error_line(capsys.readouterr().err, f"unknown lesson {name!r}", "01 first-seed", "15 governor")
+    assert ("did you mean 'prune-needs-hold'?" in line) == (name == "prune-need-hold")
+
+
+def test_an_unknown_policy_lists_the_shipped_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(["run", "01", "--policy", "lstm-cb"]) == 2
+
+    assert_one_error_line(capsys.readouterr().err, "unknown policy 'lstm-cb'", "lstm-bc", "lstm-untrained")
+
+
+def capture_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Each command's entry point replaced by one that records the arguments it was handed."""
+    import tamiyo_tui.session.headless as headless
+    import tamiyo_tui.training.agreement as agreement
+    import tamiyo_tui.training.bc as bc
+    import tamiyo_tui.tui.launch as launch
+
+    seen: list[Any] = []
+
+    def record(args: Any) -> int:
+        seen.append(args)
+        return 0
+
+    for module, name in [
+        (launch, "inspect_command"),
+        (headless, "run_command"),
+        (headless, "check_command"),
+        (agreement, "agree_command"),
+        (bc, "train_bc_command"),
+    ]:
+        monkeypatch.setattr(module, name, record)
+    return seen
+
+
 # --- bad input: exit 2, one line, never a traceback ------------------------------------------------------
 
 BAD_SCENARIOS = {
@@ -235,7 +407,79 @@ def test_a_missing_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code = cli.main([path] if command == "tui" else [command, path])
 
     assert code == 2
-    assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{path}:1:1: file not found"
+    # A file that is not there has no line to point at: none is made up.
+    assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{path}: file not found"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("gone.yaml", "file not found"), ("gone.pt", "checkpoint file not found")]
+)
+@pytest.mark.parametrize("command", ["run", "tui"])
+def test_a_missing_policy_file_or_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, name: str, message: str
+) -> None:
+    scenario = str(write(tmp_path / "tiny.yaml", TINY_SCENARIO))
+    policy = str(tmp_path / name)
+
+    code = cli.main([scenario, "--policy", policy] if command == "tui" else [command, scenario, "--policy", policy])
+
+    assert code == 2
+    assert assert_one_error_line(capsys.readouterr().err) == f"{ERROR_PREFIX}{policy}: {message}"
+
+
+SEED_RULE = "must be an integer ≥ 0 and below 2**63"
+BAD_OPTION_VALUES = {
+    "steps-not-a-number": (["run", "{s}", "--steps", "abc"], "argument --steps: must be an integer ≥ 1, got 'abc'"),
+    "steps-zero": (["run", "{s}", "--steps", "0"], "argument --steps: must be an integer ≥ 1, got '0'"),
+    "run-seed-negative": (["run", "{s}", "--seed", "-1"], f"argument --seed: {SEED_RULE}, got '-1'"),
+    "run-seed-2**63": (["run", "{s}", "--seed", str(2**63)], f"argument --seed: {SEED_RULE}, got '{2**63}'"),
+    "tui-seed-negative": (["{s}", "--seed", "-1"], f"argument --seed: {SEED_RULE}, got '-1'"),
+    "tui-seed-not-a-number": (["{s}", "--seed", "1.5"], f"argument --seed: {SEED_RULE}, got '1.5'"),
+    # With --quick and one scenario, so that a wrongly accepted value costs seconds, not a training run.
+    "train-bc-seed": (["train-bc", "{s}", "--quick", "--seed", "-3"], f"argument --seed: {SEED_RULE}, got '-3'"),
+    "train-bc-epochs": (
+        ["train-bc", "{s}", "--quick", "--epochs", "0"],
+        "argument --epochs: must be an integer ≥ 1, got '0'",
+    ),
+    "agree-show": (
+        ["agree", "heuristic", "lstm", "{s}", "--show", "-1"],
+        "argument --show: must be an integer ≥ 0, got '-1'",
+    ),
+    "agree-seeds-2**63": (
+        ["agree", "heuristic", "lstm", "{s}", "--seeds", f"5,{2**63}"],
+        f"--seeds: {2**63}: {SEED_RULE}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_OPTION_VALUES))
+def test_a_bad_option_value_names_the_option_and_the_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    scenario = str(write(tmp_path / "tiny.yaml", TINY_SCENARIO))
+    args, message = BAD_OPTION_VALUES[case]
+
+    code = cli.main(
+        [arg.replace("{s}", scenario) for arg in args] + ["--out", str(tmp_path / "out")] * (args[0] == "train-bc")
+    )
+
+    assert code == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line.startswith(ERROR_PREFIX + message), line
+    assert "_int" not in line and "invalid" not in line  # never an internal function's name
+
+
+def test_the_seed_option_and_the_scenario_key_share_one_bound() -> None:
+    from tamiyo_tui.sim.loader import MAX_SEED
+
+    assert cli.MAX_SEED == MAX_SEED
+    assert cli.seed(str(MAX_SEED)) == MAX_SEED
+
+
+def test_a_usage_error_is_one_line_that_points_at_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["run"]) == 2
+    line = assert_one_error_line(capsys.readouterr().err)
+    assert line == f"{ERROR_PREFIX}the following arguments are required: SCENARIO (see: tamiyo-tui run --help)"
 
 
 def test_an_unknown_policy_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,8 @@ class ScenarioError(InputError):
     """Bad input in a YAML file, pinned to ``file:line:col`` (1-based) and a field path.
 
     ``field`` is a path such as ``events[2].at`` or ``initial.r0c1.alpha``; it is empty when the whole
-    document (or the file itself) is at fault, and ``str()`` then leaves it out.
+    document (or the file itself) is at fault, and ``str()`` then leaves it out. ``line`` and ``col`` are 0
+    when there is no position to name (the file is missing or unreadable): ``str()`` names the file alone.
     """
 
     def __init__(self, file: str, line: int, col: int, field: str, message: str) -> None:
@@ -18,7 +19,7 @@ class ScenarioError(InputError):
         self.col = col
         self.field = field
         self.message = message
-        where = f"{file}:{line}:{col}"
+        where = f"{file}:{line}:{col}" if line else file
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
 
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, int, int, str, str]]:

@@ -96,16 +96,18 @@ def unknown_name_message(noun: str, word: str, options: Sequence[str], *, always
 
 
 def read_source(path: str | os.PathLike[str]) -> tuple[str, bytes]:
-    """The file's text and raw bytes; a missing, unreadable or non-UTF-8 file is a ``ScenarioError``."""
+    """The file's text and raw bytes; a missing, unreadable or non-UTF-8 file is a ``ScenarioError``.
+
+    A file that cannot be read has no line to point at, so those errors name the file alone."""
     file = os.fsdecode(path)
     try:
         data = Path(file).read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(file, 1, 1, "", "file not found") from None
+        raise ScenarioError(file, 0, 0, "", "file not found") from None
     except IsADirectoryError:
-        raise ScenarioError(file, 1, 1, "", "is a directory, not a file") from None
+        raise ScenarioError(file, 0, 0, "", "is a directory, not a file") from None
     except OSError as err:
-        raise ScenarioError(file, 1, 1, "", f"cannot read the file: {err.strerror or err}") from None
+        raise ScenarioError(file, 0, 0, "", f"cannot read the file: {err.strerror or err}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

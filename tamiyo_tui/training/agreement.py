@@ -169,6 +169,10 @@ class _BundleCache:
 # --- rendering -----------------------------------------------------------------------------------------
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _seeds_label(seeds: Sequence[int | None]) -> str:
     if tuple(seeds) == (None,):
         return "as written"
@@ -185,7 +189,7 @@ def render_table(report: AgreementReport, max_differences: int = 15) -> Group:
     """Rich tables: agreement per head, per scenario (op and slot), then the first differing states."""
     summary = (
         f"agreement of [bold]{report.policy_b}[/] with [bold]{report.policy_a}[/] (acting): "
-        f"{report.episodes} episodes, {_seeds_label(report.seeds)}, {report.decisions} decisions"
+        f"{_count(report.episodes, 'episode')}, {_seeds_label(report.seeds)}, {_count(report.decisions, 'decision')}"
     )
     heads = Table(title="per head", title_justify="left")
     for column in ("head", "counted on", "agree", "decisions", "agreement"):
@@ -213,8 +217,8 @@ def render_table(report: AgreementReport, max_differences: int = 15) -> Group:
 def render_markdown(report: AgreementReport, max_differences: int = 15) -> str:
     """The same report as Markdown tables (for docs)."""
     lines = [
-        f"Agreement of `{report.policy_b}` with `{report.policy_a}` (acting): {report.episodes} episodes, "
-        f"{_seeds_label(report.seeds)}, {report.decisions} decisions.",
+        f"Agreement of `{report.policy_b}` with `{report.policy_a}` (acting): {_count(report.episodes, 'episode')}, "
+        f"{_seeds_label(report.seeds)}, {_count(report.decisions, 'decision')}.",
         "",
         "| head | counted on | agree | decisions | agreement |",
         "|---|---|---:|---:|---:|",

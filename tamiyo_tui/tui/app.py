@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from tamiyo_tui.domain.actions import FactoredAction
+from tamiyo_tui.errors import InputError
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
 from tamiyo_tui.tui.engine import OPERATION_ERRORS, EngineThread, LoadRequest, load_inspector
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 RUN_INTERVAL_S = 0.3
+EXIT_BAD_INPUT = 2  # as the CLI's: the policy or device named on the command line cannot be used
 FULL_FOOTER_WIDTH = 100  # narrower, the footer drops the padding around each key
 
 
@@ -71,6 +73,7 @@ class TamiyoApp(App[None]):
         self._run_interval = run_interval
         self._run_timer: Timer | None = None
         self._in_flight = 0
+        self.load_error: str | None = None  # set when a live run's policy failed to load (the app then exits)
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -164,9 +167,13 @@ class TamiyoApp(App[None]):
         self._apply(update)
 
     def _load_failed(self, error: Exception) -> None:
-        message = f"could not load the policy: {error}"
+        """The session cannot start (a checkpoint that is not one, a device this machine lacks): no key could
+        help, so the app exits with the bad-input code. ``load_error`` keeps the message; bad input keeps
+        its own words, the line ``tamiyo-tui run`` prints for the same input, and the launcher prints it."""
+        message = str(error) if isinstance(error, InputError) else f"could not load the policy: {error}"
+        self.load_error = message
         self._show(dataclasses.replace(self.frame, error=message))
-        self.notify(message, severity="error", timeout=15)
+        self.exit(return_code=EXIT_BAD_INPUT)
 
     def _run_job(
         self,

@@ -1,8 +1,9 @@
 """``tamiyo-tui SCENARIO`` and ``tamiyo-tui review FILE``: check the input, build the app, run it.
 
 Bad input found here (scenario, policy file, record file) raises an ``InputError`` before the app starts,
-so the CLI prints it as one line. Only pure modules are imported on the way to the first frame; torch is
-imported later, on the engine thread.
+so the CLI prints it as one line; bad input found once torch loads (a checkpoint, a device) ends the app
+and is raised as the same kind of error once the terminal is restored. Only pure modules are imported on
+the way to the first frame; torch is imported later, on the engine thread.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tamiyo_tui.errors import InputError
 from tamiyo_tui.session.jsonl import RecordFileError, read_run
 from tamiyo_tui.session.policy_spec import open_scenario
 from tamiyo_tui.tui.app import RUN_INTERVAL_S, TamiyoApp
@@ -54,8 +56,13 @@ def build_review_app(records_path: str) -> TamiyoApp:
 
 
 def run_app(app: TamiyoApp) -> int:
-    """Run until quit; non-zero when the app stopped on an error (Textual has printed it)."""
+    """Run until quit; non-zero when the app stopped on an error (Textual has printed it).
+
+    A live run whose policy failed to load exits the app; its message is raised here as an ``InputError``,
+    once the terminal is restored, so the CLI prints the same one line as ``run`` and exits with code 2."""
     app.run()
+    if app.load_error is not None:
+        raise InputError(app.load_error)
     return app.return_code or EXIT_OK
 
 

@@ -66,16 +66,50 @@ def test_a_missing_checkpoint(tmp_path: Path) -> None:
     path = str(tmp_path / "gone.pt")
     with pytest.raises(ScenarioError) as error:
         resolve_policy(path)
-    assert str(error.value) == f"{path}:1:1: checkpoint file not found"
+    assert str(error.value) == f"{path}: checkpoint file not found"
 
 
 @pytest.mark.parametrize("name", ["ppo", "policy.json", "LSTM"])
 def test_an_unknown_policy_name(name: str) -> None:
     with pytest.raises(InputError) as error:  # not a file, so no file:line:col to point at
         resolve_policy(name)
+    hint = " (did you mean 'lstm'?)" if name == "LSTM" else ""
     assert str(error.value) == (
-        f"unknown policy {name!r}: use 'heuristic', 'lstm', a policy file (*.yaml) or a checkpoint (*.pt)"
+        f"unknown policy {name!r}{hint}: use heuristic, lstm, heuristic.yaml, lstm-bc, lstm-untrained "
+        "(tamiyo-tui policies), a policy file (*.yaml) or a checkpoint (*.pt)"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "bundle", "checkpoint"),
+    [
+        ("lstm-bc", "lstm", "lstm-bc.pt"),
+        ("lstm-bc.yaml", "lstm", "lstm-bc.pt"),
+        ("lstm-untrained", "lstm", None),
+        ("heuristic.yaml", "heuristic", None),
+        ("lstm-bc.pt", "lstm", "lstm-bc.pt"),
+    ],
+)
+def test_a_shipped_policy_by_name_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, bundle: str, checkpoint: str | None
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no policies/ here: the name finds the shipped file
+
+    spec = resolve_policy(name)
+
+    assert (spec.policy_id, spec.bundle) == (name, bundle)
+    assert (spec.checkpoint.name if spec.checkpoint else None) == checkpoint
+    assert spec.checkpoint is None or spec.checkpoint.is_file()
+
+
+def test_a_file_that_exists_wins_over_a_shipped_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "lstm-bc.yaml", "bundle: heuristic\ndescription: mine, not the shipped one\n")
+
+    spec = resolve_policy("lstm-bc.yaml")
+
+    assert (spec.bundle, spec.description) == ("heuristic", "mine, not the shipped one")
+    assert resolve_policy("lstm-bc").bundle == "lstm"  # no file called lstm-bc: the shipped name
 
 
 # --- policy files -----------------------------------------------------------------------------------------
@@ -203,7 +237,7 @@ def test_a_missing_policy_file(tmp_path: Path) -> None:
     file = str(tmp_path / "gone.yaml")
     with pytest.raises(ScenarioError) as error:
         resolve_policy(file)
-    assert str(error.value) == f"{file}:1:1: file not found"
+    assert str(error.value) == f"{file}: file not found"
 
 
 # --- load_policies --------------------------------------------------------------------------------------

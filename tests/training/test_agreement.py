@@ -66,7 +66,7 @@ def test_the_markdown_report() -> None:
 
     text = render_markdown(report)
 
-    assert text.startswith("Agreement of `lstm-bc.yaml` with `heuristic` (acting): 1 episodes, seeds 5–6, 1 decisions.")
+    assert text.startswith("Agreement of `lstm-bc.yaml` with `heuristic` (acting): 1 episode, seeds 5–6, 1 decision.")
     assert "| op | all decisions | 0 | 1 | 0.0 % |" in text
     assert "| slot | A's op ≠ WAIT | 1 | 1 | 100.0 % |" in text
     assert "| L | 0.0 % (0/1) | 100.0 % (1/1) |" in text
@@ -146,5 +146,5 @@ def test_the_agree_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
     out = " ".join(capsys.readouterr().out.split())  # Rich wraps at the console width
     assert code == 0
-    assert "agreement of heuristic with heuristic (acting): 1 episodes, seed 1000, 24 decisions" in out
+    assert "agreement of heuristic with heuristic (acting): 1 episode, seed 1000, 24 decisions" in out
     assert markdown.read_text(encoding="utf-8").startswith("Agreement of `heuristic` with `heuristic`")

@@ -44,19 +44,6 @@ async def test_keys_pressed_while_the_policy_loads_say_so(tmp_path: Path, monkey
         assert "heuristic · value —" in text
 
 
-async def test_a_policy_that_cannot_load_is_shown_in_the_app(tmp_path: Path) -> None:
-    app = lesson_app(tmp_path, device="cuda:7")  # no such device here, with or without CUDA
-    async with app.run_test(size=WIDE, notifications=True) as pilot:
-        await settle(pilot)
-        text = screen(app)
-        assert "⚠ could not load the policy: " in text
-        assert "TRAINING" in text  # the first frame stays on screen
-        await pilot.press("n")
-        await pilot.pause()
-        assert "Not available: could not load the policy" in screen(app)
-        assert app.is_running
-
-
 async def test_nan_logits_put_the_heads_panel_in_an_error_state(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
