@@ -322,15 +322,22 @@ def telemetry_features(snapshot: SeedTelemetry | None) -> list[float]:
         _clamp(t.accuracy_delta / TELEMETRY_ACCURACY_DELTA_SCALE, 1.0),
         t.alpha,
         t.epoch / episode_length,
-        t.alpha_target,
-        t.alpha_mode / ALPHA_MODE_SCALE,
-        min(t.alpha_steps_total, episode_length) / episode_length,
-        min(t.alpha_steps_done, episode_length) / episode_length,
-        min(t.time_to_target, episode_length) / episode_length,
-        _clamp(t.alpha_velocity, 1.0),
-        (t.alpha_algorithm - ALPHA_ALGORITHM_SHIFT) / ALPHA_ALGORITHM_SCALE,
+        *_controller_features(t, episode_length),
     ]
     return stage + [_raw(value) for value in scalars]
+
+
+def _controller_features(source: SlotReport | SeedTelemetry, episode_length: int) -> list[float]:
+    """The alpha controller's seven columns, alike in the slot block and the telemetry block."""
+    return [
+        _raw(source.alpha_target),
+        source.alpha_mode / ALPHA_MODE_SCALE,
+        min(source.alpha_steps_total, episode_length) / episode_length,
+        min(source.alpha_steps_done, episode_length) / episode_length,
+        min(source.time_to_target, episode_length) / episode_length,
+        _clamp(source.alpha_velocity, 1.0),
+        (source.alpha_algorithm - ALPHA_ALGORITHM_SHIFT) / ALPHA_ALGORITHM_SCALE,
+    ]
 
 
 def _slot_features(report: SlotReport | None, episode_length: int) -> list[float]:
@@ -353,13 +360,7 @@ def _slot_features(report: SlotReport | None, episode_length: int) -> list[float
         _clamp(report.contribution / CONTRIBUTION_SCALE, 1.0),
         _clamp(report.contribution_velocity / CONTRIBUTION_SCALE, 1.0),
         report.blend_tempo_epochs / TEMPO_SCALE,
-        _raw(report.alpha_target),
-        report.alpha_mode / ALPHA_MODE_SCALE,
-        min(report.alpha_steps_total, episode_length) / episode_length,
-        min(report.alpha_steps_done, episode_length) / episode_length,
-        min(report.time_to_target, episode_length) / episode_length,
-        _clamp(report.alpha_velocity, 1.0),
-        (report.alpha_algorithm - ALPHA_ALGORITHM_SHIFT) / ALPHA_ALGORITHM_SCALE,
+        *_controller_features(report, episode_length),
         _cap_at_one(report.interaction_sum / INTERACTION_SCALE),
         _cap_at_one(report.boost_received / BOOST_SCALE),
         _cap_at_one(report.upstream_alpha_sum / ALPHA_SUM_SCALE),
