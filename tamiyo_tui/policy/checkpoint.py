@@ -42,6 +42,7 @@ from tamiyo_tui.policy.lstm_bundle import LSTM_POLICY_NAME, LSTMPolicyBundle
 CHECKPOINT_FORMAT = "tamiyo-tui-policy"
 CHECKPOINT_VERSION = 1
 COMPILED_PREFIX = "_orig_mod."
+_ZIP_MAGIC = b"PK\x03\x04"
 TRAINER_CHECKPOINT_VERSION = 1  # PPOAgent.save's version at 60205274, the generation this network is
 # Module names that exist only in the later generation's network (esper-lite 2016337e).
 _LATER_GENERATION_MODULES = ("state_value_head.", "q_head.", "contribution_predictor.", "blueprint_embedding.")
@@ -100,9 +101,7 @@ def load_checkpoint(
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch.load raises many types for a file that is not a checkpoint
-        # torch's own text goes on to suggest weights_only=False, which this tool never does: keep its first line.
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({first_line})") from error
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({_why_unreadable(path, error)})") from error
     reference = _as_reference_state_dict(content)
     if isinstance(content, dict) and "format" in content:
         bundle, metadata = _from_versioned(path, content, slot_config)
@@ -118,6 +117,20 @@ def load_checkpoint(
         )
     bundle.to(resolve_device(device) if isinstance(device, str) else device)
     return LoadedCheckpoint(bundle=bundle, metadata=metadata, sha256=sha256_file(path))
+
+
+def _why_unreadable(path: Path, error: Exception) -> str:
+    """torch.load's reason in a few words. Its own text advises ``weights_only=False``, which would let the
+    file run code; this tool never does that, so that advice is never repeated."""
+    text = str(error)
+    refused = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if refused:
+        return f"it holds a Python object, {refused.group(1)}, and tamiyo-tui reads only tensors and plain containers"
+    with path.open("rb") as handle:
+        if handle.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:  # torch.save writes a zip archive
+            return "its bytes are not a file torch.save writes"
+    first_sentence = text.strip().splitlines()[0].split(". ")[0] if text.strip() else type(error).__name__
+    return f"truncated or corrupted: {first_sentence}"
 
 
 def sha256_file(path: str | Path) -> str:

@@ -179,15 +179,31 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_file_that_is_not_a_torch_file(tmp_path: Path) -> None:
     path = tmp_path / "notes.pt"
     path.write_text("bundle: lstm\n")
-    with pytest.raises(CheckpointError, match=r"notes\.pt: not a readable torch checkpoint \("):
+    with pytest.raises(CheckpointError) as error:
         load_checkpoint(path)
+    assert str(error.value) == f"{path}: not a readable torch checkpoint (its bytes are not a file torch.save writes)"
 
 
-def test_arbitrary_pickled_objects_are_refused(tmp_path: Path) -> None:
+def test_a_truncated_checkpoint_is_named_corrupted(tmp_path: Path) -> None:
+    path = tmp_path / "half.pt"
+    save_checkpoint(path, trained_bundle())
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    assert str(error.value).startswith(f"{path}: not a readable torch checkpoint (truncated or corrupted: ")
+    assert "\n" not in str(error.value)
+
+
+def test_arbitrary_pickled_objects_are_refused_without_advising_an_unsafe_load(tmp_path: Path) -> None:
     path = tmp_path / "trainer.pt"
     torch.save({"trainer": TrainerState(step=5)}, path)
-    with pytest.raises(CheckpointError, match=r"trainer\.pt: not a readable torch checkpoint"):
+    with pytest.raises(CheckpointError) as error:
         load_checkpoint(path)
+    assert str(error.value) == (
+        f"{path}: not a readable torch checkpoint (it holds a Python object, {__name__}.TrainerState, "
+        "and tamiyo-tui reads only tensors and plain containers)"
+    )
+    assert "weights_only" not in str(error.value)
 
 
 def test_torch_file_of_another_kind(tmp_path: Path) -> None:
