@@ -14,10 +14,10 @@ from typing import NoReturn
 
 from tamiyo_tui import __version__
 from tamiyo_tui.device_spec import parse_device_spec
+from tamiyo_tui.domain.constants import MAX_SEED  # a module without imports: --help stays light
 from tamiyo_tui.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-MAX_SEED = 2**63 - 1  # as tamiyo_tui.sim.loader.MAX_SEED (a test holds them equal); not imported: --help stays light
 COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies")
 
 DESCRIPTION = """\

@@ -9,6 +9,7 @@ exception that escaped would fail the test just the same, and it spares a torch 
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -22,6 +23,7 @@ import yaml
 
 from tamiyo_tui import __version__, cli, shipped
 from tamiyo_tui.domain.actions import LifecycleOp
+from tamiyo_tui.domain.constants import MAX_SEED
 from tamiyo_tui.session.headless import drive, open_run
 from tamiyo_tui.session.jsonl import read_run
 from tamiyo_tui.session.records import DecisionRecord
@@ -470,10 +472,16 @@ def test_a_bad_option_value_names_the_option_and_the_rule(
 
 
 def test_the_seed_option_and_the_scenario_key_share_one_bound() -> None:
-    from tamiyo_tui.sim.loader import MAX_SEED
+    from tamiyo_tui.sim.errors import ScenarioError
+    from tamiyo_tui.sim.loader import parse_scenario
 
-    assert cli.MAX_SEED == MAX_SEED
     assert cli.seed(str(MAX_SEED)) == MAX_SEED
+    with pytest.raises(argparse.ArgumentTypeError):
+        cli.seed(str(MAX_SEED + 1))
+    text = "schema: 1\nname: s\ndescription: d\nhost: {{val_accuracy: [50.0]}}\nseed: {}\n"
+    assert parse_scenario(text.format(MAX_SEED), "s.yaml").seed == MAX_SEED
+    with pytest.raises(ScenarioError, match="below 2\\*\\*63"):
+        parse_scenario(text.format(MAX_SEED + 1), "s.yaml")
 
 
 def test_a_usage_error_is_one_line_that_points_at_the_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ DEFAULT_MAX_SEEDS = 0  # 0 = unlimited (the reference's None)
 MASKED_LOGIT_VALUE = -1e4  # finite so fp16/bf16 stay safe
 
 DEFAULT_EPISODE_LENGTH = 25
+MAX_SEED = 2**63 - 1  # the largest seed every RNG a session seeds (random, torch) accepts
 DEFAULT_LSTM_HIDDEN_DIM = 128
 DEFAULT_FEATURE_DIM = 128
 DEFAULT_GAMMA = 0.995

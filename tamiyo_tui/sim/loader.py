@@ -28,7 +28,12 @@ from tamiyo_tui.domain.actions import (
     blueprints_for_topology,
 )
 from tamiyo_tui.domain.alpha import TARGET_TOLERANCE, AlphaMode
-from tamiyo_tui.domain.constants import DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE, DEFAULT_EPISODE_LENGTH, MIN_PRUNE_AGE
+from tamiyo_tui.domain.constants import (
+    DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE,
+    DEFAULT_EPISODE_LENGTH,
+    MAX_SEED,
+    MIN_PRUNE_AGE,
+)
 from tamiyo_tui.domain.slots import SlotConfig, SlotIdError, parse_slot_id, slot_sort_key
 from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage
 from tamiyo_tui.sim.errors import ScenarioError
@@ -75,7 +80,6 @@ TOP_LEVEL_KEYS = (
 )
 REQUIRED_TOP_LEVEL_KEYS = ("schema", "name", "description", "host")
 MAX_EPISODE_LENGTH = 10_000
-MAX_SEED = 2**63 - 1  # what every RNG the session seeds (random, torch) accepts
 MAX_SLOTS = 64
 GATE_MODES: tuple[GateMode, ...] = ("permissive", "strict")
 GOVERNOR_KINDS = ("rollback", "override")
