@@ -294,9 +294,13 @@ def observation_features(obs: Observation, telemetry: bool = False) -> list[floa
         features += _slot_features(obs.slots.get(slot_id), episode_length)
     if telemetry:
         for slot_id in obs.slot_config.slot_ids:
-            report = obs.slots.get(slot_id)
-            features += telemetry_features(None if report is None else report.telemetry)
+            features += telemetry_features(_telemetry_of(obs, slot_id))
     return features
+
+
+def _telemetry_of(obs: Observation, slot_id: str) -> SeedTelemetry | None:
+    report = obs.slots.get(slot_id)
+    return None if report is None else report.telemetry
 
 
 def telemetry_features(snapshot: SeedTelemetry | None) -> list[float]:
@@ -585,11 +589,6 @@ def batch_features(
         ]
         features = torch.cat([features, torch.tensor(blocks, dtype=dtype)], dim=1)
     return features.to(device=device)
-
-
-def _telemetry_of(obs: Observation, slot_id: str) -> SeedTelemetry | None:
-    report = obs.slots.get(slot_id)
-    return None if report is None else report.telemetry
 
 
 def _batch_features_without_telemetry(observations: Sequence[Observation], dtype: torch.dtype) -> torch.Tensor:
