@@ -15,9 +15,9 @@ from typing import NoReturn
 from tamiyo_tui import __version__
 from tamiyo_tui.device_spec import parse_device_spec
 from tamiyo_tui.domain.constants import MAX_SEED  # a module without imports: --help stays light
-from tamiyo_tui.errors import InputError
+from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies")
 
 DESCRIPTION = """\

@@ -6,6 +6,8 @@ messages already name the file, line and field, so nothing else is added when th
 
 from __future__ import annotations
 
+EXIT_BAD_INPUT = 2  # the exit code of every bad-input error, on every command and from the TUI
+
 
 class InputError(ValueError):
     """Input the user can fix (a file, a flag); never a bug in tamiyo-tui."""

@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from tamiyo_tui.domain.actions import FactoredAction
-from tamiyo_tui.errors import InputError
+from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
 from tamiyo_tui.tui.engine import OPERATION_ERRORS, EngineThread, LoadRequest, load_inspector
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 RUN_INTERVAL_S = 0.3
-EXIT_BAD_INPUT = 2  # as the CLI's: the policy or device named on the command line cannot be used
 FULL_FOOTER_WIDTH = 100  # narrower, the footer drops the padding around each key
 
 
