@@ -109,8 +109,6 @@ _SEED = struct.Struct(
 _TELEMETRY = struct.Struct("<" + "".join({bool: "?", int: "i", float: "d"}[type(v)] for v in SeedTelemetry()))
 # Stages in which the trainer measures a seed's gradients (the seed's parameters are being trained).
 GRADIENT_STAGES = frozenset({SeedStage.TRAINING, SeedStage.BLENDING})
-# Stages in which alpha is 0 by construction, so the telemetry's accuracy delta reads 0.
-_NO_EFFECT_STAGES = frozenset({SeedStage.DORMANT, SeedStage.GERMINATED, SeedStage.TRAINING})
 
 
 @dataclass
@@ -187,12 +185,17 @@ class SeedState:
         """Refresh the telemetry snapshot after this epoch's validation, as the trainer does for a seed
         whose module exists. ``gradient`` is the measured (norm, health), or None when the seed's
         gradients were not measured this epoch: the last measured values (or the defaults) then stay."""
-        previous = self.telemetry
-        norm, health, vanishing, exploding = (
-            previous[1:5]
-            if gradient is None
-            else (*gradient, gradient[0] < VANISHING_GRADIENT_NORM, gradient[0] > EXPLODING_GRADIENT_NORM)
-        )
+        if gradient is None:
+            last = self.telemetry
+            norm, health, vanishing, exploding = (
+                last.gradient_norm,
+                last.gradient_health,
+                last.has_vanishing,
+                last.has_exploding,
+            )
+        else:
+            norm, health = gradient
+            vanishing, exploding = norm < VANISHING_GRADIENT_NORM, norm > EXPLODING_GRADIENT_NORM
         c = self.controller
         self.telemetry = SeedTelemetry(
             stage=int(self.stage),
@@ -202,7 +205,8 @@ class SeedState:
             has_exploding=exploding,
             epochs_in_stage=self.epochs_in_stage,
             accuracy=self.current_val_accuracy,
-            accuracy_delta=0.0 if self.stage in _NO_EFFECT_STAGES else self.improvement_since_stage_start,
+            # Alpha is 0 before blending (a state is never DORMANT), so the seed has no effect to report yet.
+            accuracy_delta=0.0 if self.stage in PRE_BLEND_STAGES else self.improvement_since_stage_start,
             alpha=self.alpha,
             epoch=epoch,
             max_epochs=max_epochs,
