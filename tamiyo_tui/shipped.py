@@ -173,13 +173,17 @@ def policies_command() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from tamiyo_tui.session.policy_spec import BUILT_IN_POLICIES, load_policy_file
+    from tamiyo_tui.session.policy_spec import BUILT_IN_POLICIES, DEFAULT_INIT_SEED, load_policy_file
 
     table = Table(box=None, title_justify="left", title="policies (--policy NAME)")
     for column in ("name", "bundle", "description"):
         table.add_column(column, no_wrap=column != "description")
-    table.add_row("heuristic", "heuristic", "Built in: the rule-based heuristic with its default thresholds.")
-    table.add_row("lstm", "lstm", "Built in: an untrained LSTM policy, seeded (init_seed 0).")
+    built_in = {
+        "heuristic": "the rule-based heuristic with its default thresholds.",
+        "lstm": f"an untrained LSTM policy, seeded (init_seed {DEFAULT_INIT_SEED}).",
+    }
+    for name in BUILT_IN_POLICIES:  # the bundle a built-in name gives is the one it names
+        table.add_row(name, name, f"Built in: {built_in[name]}")
     for name, path in policy_file_names(reserved=BUILT_IN_POLICIES).items():
         spec = load_policy_file(path, policy_id=name)
         table.add_row(name, spec.bundle, spec.description)
