@@ -33,6 +33,7 @@ from tamiyo_tui.domain.constants import (
     DEFAULT_EPISODE_LENGTH,
     MAX_SEED,
     MIN_PRUNE_AGE,
+    RESETTING_EPOCHS,
 )
 from tamiyo_tui.domain.slots import SlotConfig, SlotIdError, parse_slot_id, slot_sort_key
 from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage
@@ -56,7 +57,7 @@ from tamiyo_tui.sim.scenario import (
     Scenario,
     SlotEvent,
 )
-from tamiyo_tui.sim.slot import FULL_ALPHA_STAGES, PRE_BLEND_STAGES, RESETTING_EPOCHS, initial_slot_problems
+from tamiyo_tui.sim.slot import FULL_ALPHA_STAGES, PRE_BLEND_STAGES, initial_slot_problems
 from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, read_source, unknown_name_message
 
 TOP_LEVEL_KEYS = (

@@ -33,6 +33,7 @@ from tamiyo_tui.domain.alpha import (
 from tamiyo_tui.domain.constants import (
     DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE,
     EXPLODING_GRADIENT_NORM,
+    RESETTING_EPOCHS,
     VANISHING_GRADIENT_NORM,
 )
 from tamiyo_tui.domain.observation import SeedTelemetry, SlotReport
@@ -47,7 +48,6 @@ BLEND_CURVES: dict[str, AlphaCurve] = {
     "gated": AlphaCurve.LINEAR,
 }
 EPOCHS_TO_TEMPO: dict[int, TempoAction] = {epochs: tempo for tempo, epochs in TEMPO_TO_EPOCHS.items()}
-RESETTING_EPOCHS = 1
 
 PRUNE_BY_POLICY = "policy_prune"
 PRUNE_SCHEDULED = "scheduled_prune"

@@ -8,9 +8,8 @@ import math
 from rich.text import Text
 
 from tamiyo_tui.domain.alpha import AlphaMode
-from tamiyo_tui.domain.constants import DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE
+from tamiyo_tui.domain.constants import DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE, RESETTING_EPOCHS
 from tamiyo_tui.domain.stages import SeedStage
-from tamiyo_tui.sim.slot import RESETTING_EPOCHS
 
 EMPTY_STAGE = "EMPTY"  # what records and scenarios call a slot without a seed
 
