@@ -169,6 +169,18 @@ class InspectionSession:
             )
         return self._cursor.decisions
 
+    @property
+    def sample_seed(self) -> int:
+        """The seed every bundle samples the current position's decision from."""
+        return self._sample_seed(self.position)
+
+    def hand_in_decisions(self, decisions: dict[str, BundleDecision]) -> None:
+        """Use ``decisions``, made elsewhere, for the current state (the sweep decides for many sessions in
+        one batch). They must be what ``pending_decisions`` would compute here: each bundle's decision on
+        ``observation()``, sampled from ``sample_seed``, from its current state. Unless they cover every
+        bundle the step asks for (with ``shadow``, every loaded one), the session decides for all again."""
+        self._cursor.decisions = dict(decisions)
+
     def notes_at(self, epoch: int) -> tuple[str, ...]:
         return tuple(e.text for e in self.scenario.events_at(epoch) if isinstance(e, NoteEvent))
 

@@ -3,12 +3,10 @@
 Reading tensors one at a time costs a device synchronisation each; a sweep shows nothing, but every record
 holds about forty numbers per head. So each row's values go side by side into one [B, K] tensor, which is
 copied once and cut at fixed offsets. The step's validity (finite logits, a valid option on every head)
-travels in the same copy and is checked on the host.
+travels in the same copy, one flag per row.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 
@@ -22,56 +20,55 @@ _HEADS = len(HEAD_NAMES)
 
 def host_rows(step: FusedStep) -> list[HostRow]:
     """Every row of ``step`` as Python values; raises the readable path's error when a row is invalid."""
-    width = step.raw_logits.shape[2]
+    sizes = [step.head_sizes[name] for name in HEAD_NAMES]
+
+    def options(packed: torch.Tensor) -> torch.Tensor:
+        """[B, Σ head sizes]: every head's options side by side, the padding left on the device."""
+        return torch.cat([packed[:, index, :size] for index, size in enumerate(sizes)], dim=1)
+
+    valid = torch.isfinite(step.raw_logits).flatten(1).all(dim=1) & (step.valid_count > 0).all(dim=1)
     blocks = [
         step.action,
         step.log_prob,
         step.value.unsqueeze(1),
-        step.raw_logits.flatten(1),
-        step.masked_logits.flatten(1),
-        step.probs.flatten(1),
+        options(step.raw_logits),
+        options(step.masked_logits),
+        options(step.probs),
         step.entropy,
         # The L2 norm of h over layers and units, as the inspector's host transfer reports it.
         torch.linalg.vector_norm(step.hidden[0], dim=(0, 2)).unsqueeze(1),
-        step.valid_count,
+        valid.unsqueeze(1),
     ]
     # float64 holds every float32 value and every small index exactly, so one dtype carries them all.
     rows = torch.cat([block.to(torch.float64) for block in blocks], dim=1).cpu().tolist()
-    layout = _Layout(width, [step.head_sizes[name] for name in HEAD_NAMES])
-    if MaskedCategorical.validate and not all(map(layout.is_valid, rows)):
+    if MaskedCategorical.validate and not all(row[-1] for row in rows):
         raise_readable_error(step)
+    layout = _Layout(sizes)
     return [layout.read(row) for row in rows]
 
 
 class _Layout:
     """Where each value sits in a host row (the block order of ``host_rows``)."""
 
-    def __init__(self, width: int, sizes: list[int]) -> None:
-        self.width = width
-        self.sizes = sizes
+    def __init__(self, sizes: list[int]) -> None:
         self.value_at = 2 * _HEADS
-        self.raw_at = self.value_at + 1
-        self.options = _HEADS * width  # one options block: raw logits, masked logits or probs
-        self.entropy_at = self.raw_at + 3 * self.options
+        self.options = sum(sizes)  # one options block: raw logits, masked logits or probs
+        starts = [self.value_at + 1 + sum(sizes[:index]) for index in range(_HEADS)]
+        self.spans = [(start, start + size) for start, size in zip(starts, sizes, strict=True)]
+        self.entropy_at = self.value_at + 1 + 3 * self.options
         self.hidden_norm_at = self.entropy_at + _HEADS
-        self.valid_count_at = self.hidden_norm_at + 1
-
-    def is_valid(self, row: list[float]) -> bool:
-        """Every raw logit finite (padding columns hold 0) and every head with a valid option."""
-        finite = all(map(math.isfinite, row[self.raw_at : self.raw_at + self.options]))
-        return finite and min(row[self.valid_count_at : self.valid_count_at + _HEADS]) > 0
 
     def read(self, row: list[float]) -> HostRow:
         heads = {}
+        width = self.options
         for index, name in enumerate(HEAD_NAMES):
-            start = self.raw_at + index * self.width
-            stop = start + self.sizes[index]
+            start, stop = self.spans[index]
             heads[name] = HostHead(
                 action=int(row[index]),
                 log_prob=row[_HEADS + index],
                 raw_logits=tuple(row[start:stop]),
-                masked_logits=tuple(row[start + self.options : stop + self.options]),
-                probs=tuple(row[start + 2 * self.options : stop + 2 * self.options]),
+                masked_logits=tuple(row[start + width : stop + width]),
+                probs=tuple(row[start + 2 * width : stop + 2 * width]),
                 entropy=row[self.entropy_at + index],
             )
         return HostRow(heads=heads, value=row[self.value_at], hidden_norm=row[self.hidden_norm_at])

@@ -1,0 +1,146 @@
+"""One bundle's decisions for many episodes at once, each what ``PolicyRunner.decide`` makes for one.
+
+``PolicyRunner.decide`` (``tamiyo_tui/session/decide.py``) builds a batch of one, asks the bundle, and
+brings its numbers to the host. Here a batch holds every live episode that plays on the same weights:
+
+- a network decides in one fused step: the episodes' hidden states stacked, each row's noise drawn from a
+  generator seeded with that episode's own sample seed (``seeded_exponential_draws``), one host copy;
+- the heuristic decides through its own bundle, which keeps one controller per batch row: every episode's
+  memory is loaded into a row, and the rules run row by row as they would alone. Its numbers are those of
+  a certain choice (a one-hot distribution), read off the chosen options rather than copied per value.
+
+Both return ``BundleDecision`` objects equal to the runner's, for ``InspectionSession.hand_in_decisions``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+
+import torch
+
+from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction, get_action_head_sizes
+from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
+from tamiyo_tui.domain.slots import SlotConfig
+from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
+from tamiyo_tui.policy.host_transfer import HostHead
+from tamiyo_tui.policy.protocol import PolicyBundle
+from tamiyo_tui.policy.types import PolicyBatch
+from tamiyo_tui.session.decide import BundleDecision
+from tamiyo_tui.session.session import InspectionSession
+from tamiyo_tui.sweep.features import batch_features
+from tamiyo_tui.sweep.fused import FusedWeights, fused_step, seeded_exponential_draws
+from tamiyo_tui.sweep.host_copy import host_rows
+from tamiyo_tui.sweep.masks import masks_per_head, packed_masks
+
+
+class NetworkBatch:
+    """Decides for every episode whose bundle ``name`` is a network with these weights."""
+
+    def __init__(self, name: str, bundle: PolicyBundle, telemetry: bool, device: torch.device) -> None:
+        self.name = name
+        self.weights = FusedWeights.build(bundle.network)
+        self.slot_config: SlotConfig = bundle.slot_config
+        self.telemetry = telemetry
+        self._generator = torch.Generator(device=device)
+
+    def decide(self, sessions: Sequence[InspectionSession]) -> list[BundleDecision]:
+        observations = [session.observation() for session in sessions]
+        masks = packed_masks([s.explanation().masks() for s in sessions], self.slot_config, self.weights.device)
+        features = batch_features(
+            observations, device=self.weights.device, dtype=self.weights.dtype, telemetry=self.telemetry
+        )
+        # Each episode's hidden state is whatever its runner holds (the last decision committed).
+        states = [session.runner.get_state().states[self.name] for session in sessions]
+        hidden = (torch.cat([h for h, _ in states], dim=1), torch.cat([c for _, c in states], dim=1))
+        deterministic = sessions[0].deterministic
+        seeds = [session.sample_seed for session in sessions]
+        draws = None if deterministic else seeded_exponential_draws(self.weights, seeds, self._generator)
+        step = fused_step(self.weights, features, hidden, masks, draws)
+        h, c = step.hidden
+        decisions = []
+        for row, (session, host) in enumerate(zip(sessions, host_rows(step), strict=True)):
+            action = FactoredAction.from_indices(*(host.heads[head].action for head in HEAD_NAMES))
+            decisions.append(
+                BundleDecision(
+                    bundle=self.name,
+                    action=action,
+                    chosen=action.option_names(session.scenario.slot_config),
+                    heads=host.heads,
+                    value=host.value,
+                    hidden_norm=host.hidden_norm,
+                    reason=None,
+                    next_state=(h[:, row : row + 1], c[:, row : row + 1]),
+                    telemetry_features=self.telemetry,
+                )
+            )
+        return decisions
+
+
+class HeuristicBatch:
+    """Decides for every episode whose bundle ``name`` is a heuristic with this config and topology."""
+
+    def __init__(self, name: str, bundle: HeuristicPolicyBundle, device: torch.device) -> None:
+        self.name = name
+        # A bundle of the sweep's own: its controllers are overwritten on every call.
+        self._bundle = HeuristicPolicyBundle(bundle.config, bundle.topology, bundle.slot_config)
+        self.slot_config = bundle.slot_config
+        self._sizes = get_action_head_sizes(bundle.slot_config)
+        self._device = device
+
+    def decide(self, sessions: Sequence[InspectionSession]) -> list[BundleDecision]:
+        states = [session.runner.get_state().states[self.name] for session in sessions]
+        self._bundle.load_state_dict({"controllers": [state["controllers"][0] for state in states]})
+        masks = packed_masks([s.explanation().masks() for s in sessions], self.slot_config, self._device)
+        batch = PolicyBatch(
+            observations=[session.observation() for session in sessions],
+            features=torch.empty(len(sessions), 0, device=self._device),  # the rules read observations only
+            masks=masks_per_head(masks, self.slot_config),
+        )
+        result = self._bundle.get_action(batch, None, sessions[0].deterministic)
+        after = self._bundle.state_dict()["controllers"]
+        chosen = torch.stack([result.action[head] for head in HEAD_NAMES], dim=1).tolist()
+        assert result.reasons is not None
+        decisions = []
+        for row, (session, indices) in enumerate(zip(sessions, chosen, strict=True)):
+            action = FactoredAction.from_indices(*indices)
+            decisions.append(
+                BundleDecision(
+                    bundle=self.name,
+                    action=action,
+                    chosen=action.option_names(session.scenario.slot_config),
+                    heads={head: self._one_hot(head, index) for head, index in zip(HEAD_NAMES, indices, strict=True)},
+                    value=None,  # the heuristic has no value function
+                    hidden_norm=None,  # nor a hidden state
+                    reason=result.reasons[row],
+                    next_state={"controllers": [after[row]]},
+                )
+            )
+        return decisions
+
+    def _one_hot(self, head: str, index: int) -> HostHead:
+        return _one_hot_head(head, self._sizes[head], index)
+
+
+@functools.cache
+def _one_hot_head(head: str, size: int, index: int) -> HostHead:
+    """What the heuristic bundle reports for a head, read on the host: its choice certain (probability 1,
+    logit 0, every other option at the masked logit), so log-prob and normalized entropy are 0. Immutable,
+    so one per (head, option) serves every decision; the sweep's tests hold it to the bundle's host copy."""
+    logits = tuple(0.0 if option == index else float(MASKED_LOGIT_VALUE) for option in range(size))
+    probs = tuple(1.0 if option == index else 0.0 for option in range(size))
+    return HostHead(action=index, log_prob=0.0, raw_logits=logits, masked_logits=logits, probs=probs, entropy=0.0)
+
+
+def batch_key(bundle: PolicyBundle) -> tuple[object, ...]:
+    """What decides whether two bundles can decide in one batch: the same weights, or the same rules."""
+    if isinstance(bundle, HeuristicPolicyBundle):
+        return ("heuristic", bundle.config, bundle.topology, bundle.slot_config)
+    if not bundle.is_recurrent or bundle.network is None:
+        raise ValueError(f"the sweep cannot batch a {type(bundle).__name__}")
+    digest = hashlib.sha256()
+    for name, tensor in bundle.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return ("network", bundle.slot_config, bundle.feature_dim, digest.hexdigest())
