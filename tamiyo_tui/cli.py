@@ -1,4 +1,4 @@
-"""Command line: ``tamiyo-tui SCENARIO``, ``run``, ``check``, ``review``, ``train-bc``, ``agree``.
+"""Command line: ``tamiyo-tui SCENARIO``, ``run``, ``check``, ``review``, ``train-bc``, ``agree``, ``sweep``.
 
 This module imports neither torch nor Textual at import time, so ``--help`` and ``--version`` answer
 instantly; each command imports what it needs when it runs.
@@ -18,7 +18,7 @@ from tamiyo_tui.domain.constants import MAX_SEED  # a module without imports: --
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
 
 EXIT_OK, EXIT_FAILED = 0, 1
-COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies")
+COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies", "sweep")
 
 DESCRIPTION = """\
 Inspect Tamiyo, the seed-lifecycle policy, decision by decision.
@@ -33,6 +33,8 @@ commands:
   tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
   tamiyo-tui agree POLICY_A POLICY_B SCENARIO [...]
                                           how often two policies choose the same option, head by head
+  tamiyo-tui sweep SCENARIO [...] [--seeds 0-1023]
+                                          many episodes batched; the decisions worth a look, ranked
 
 SCENARIO is a scenario file, or a shipped lesson by number (01) or name (first-seed).
 Run `tamiyo-tui COMMAND --help` for a command's options."""
@@ -82,6 +84,14 @@ def non_negative_int(text: str) -> int:
 SEED_RULE = "must be an integer ≥ 0 and below 2**63"
 
 
+def number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    return value
+
+
 def seed(text: str) -> int:
     """A seed, by the same rule as a scenario's ``seed`` key: every RNG the session seeds accepts it."""
     return _integer(text, SEED_RULE, 0, MAX_SEED)
@@ -116,6 +126,12 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"tamiyo-tui {__version__}")
     parser.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_policy_options(parser)
+    parser.add_argument(
+        "--at",
+        type=positive_int,
+        metavar="EPOCH",
+        help="open at this epoch's decision, replayed exactly (the commands `tamiyo-tui sweep` prints)",
+    )
     return parser
 
 
@@ -175,12 +191,60 @@ def build_command_parser(command: str) -> Parser:
         )
         parser.add_argument("--markdown", metavar="FILE.md", help="also write the report as Markdown to this file")
         return parser
+    if command == "sweep":
+        return _sweep_parser()
     if command == "lessons":
         return Parser(prog="tamiyo-tui lessons", description="List the shipped lessons and what each teaches.")
     if command == "policies":
         return Parser(prog="tamiyo-tui policies", description="List the policies --policy takes by name.")
     parser = Parser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
     parser.add_argument("records", metavar="DECISIONS.jsonl")
+    return parser
+
+
+def _sweep_parser() -> Parser:
+    from tamiyo_tui.session.findings import Thresholds  # pure, and only this command's help needs it
+
+    defaults = Thresholds()
+    parser = Parser(
+        prog="tamiyo-tui sweep",
+        description="Run every (scenario, policy, seed) episode with the batched stack (one batched decision "
+        "per epoch for every live episode), then list the decisions worth a look, ranked, each with the "
+        "command that opens the inspector at it. See docs/sweep.md.",
+    )
+    parser.add_argument("sweep_scenarios", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
+    parser.add_argument(
+        "--seeds", metavar="RANGE", help="sampling seeds, e.g. 0-1023 or 3,7 (default: each scenario's own `seed`)"
+    )
+    parser.add_argument(
+        "--policy",
+        action="append",
+        metavar="NAME|PATH",
+        help="a policy as `run` takes it; repeat it to sweep several (default: each scenario's `policy` key)",
+    )
+    parser.add_argument(
+        "--device", default="auto", metavar="DEVICE", help="auto (cuda when present, else cpu), cpu, cuda or cuda:N"
+    )
+    parser.add_argument(
+        "--deterministic", action="store_true", help="take each head's most likely option instead of sampling"
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="processes on cpu, each batching its share of the episodes (default: 1); on cuda one process",
+    )
+    parser.add_argument("--out", metavar="FILE.jsonl", help="write every finding to this sweep file")
+    parser.add_argument(
+        "--top", type=non_negative_int, default=20, metavar="N", help="findings the table shows (default: 20)"
+    )
+    for option, default, what in (
+        ("--entropy-above", defaults.high_entropy, "flag an op head whose normalized entropy reaches this"),
+        ("--probability-below", defaults.low_probability, "flag a sampled option less likely than this"),
+        ("--value-drop", defaults.value_drop, "flag a value estimate that falls by this from one decision"),
+    ):
+        parser.add_argument(option, type=number, default=default, metavar="X", help=f"{what} (default: {default:g})")
     return parser
 
 
@@ -232,6 +296,13 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
                         raise UsageError(f"--seeds: {value}: {SEED_RULE}")
 
             return agree_command(args)
+        if command == "sweep":
+            from tamiyo_tui.sweep.options import sweep_plan
+
+            sweep_plan(args)  # every option checked before torch loads
+            from tamiyo_tui.sweep.command import sweep_command
+
+            return sweep_command(args)
         if command == "review":
             from tamiyo_tui.tui.launch import review_command
 

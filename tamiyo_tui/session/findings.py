@@ -13,7 +13,7 @@ at least one flag:
 - ``value_drop``: the value estimate fell by at least the threshold since the episode's previous decision.
 
 Each flag has a strength from 1 (at the threshold) to 2 (far past it, or a rejection); a finding's score
-is the sum, and findings rank by score, then by their place in the sweep. ``docs/sweep.md`` has the
+is the sum, and findings rank by score (to two decimals), then by their place in the sweep. ``docs/sweep.md`` has the
 thresholds and the file format.
 """
 
@@ -175,8 +175,9 @@ class Finding:
 
 
 def rank_key(finding: Finding) -> tuple[float, int, int]:
-    """Highest score first; equal scores in sweep order, so any number of workers ranks alike."""
-    return (-round(finding.score, 9), finding.episode, finding.step)
+    """Highest score first, to the two decimals the table shows; equal scores in sweep order. Scores that
+    differ only in float rounding (a batch of another size) therefore rank alike, whatever the workers."""
+    return (-round(finding.score, 2), finding.episode, finding.step)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 A scenario and its policy are loaded once, and every seed of them plays on the same bundles: the bundles
 keep no per-episode state (each session's ``PolicyRunner`` holds it), and loading a checkpoint a thousand
-times would cost more than the sweep. Each episode is what ``open_run(path, policy=…, seed=…)`` builds,
-except that every bundle decides on every step (``shadow``), as in the inspector: the partner bundle's
-decision is what a disagreement is measured against, and it changes nothing the active bundle records.
+times would cost more than the sweep. Each episode is what ``open_run(path, policy=…, seed=…)`` builds.
+An LSTM episode also has its partner, the heuristic, decide on every step (``shadow``, as in the
+inspector): a disagreement with the rules is worth a look, and the partner's decision changes nothing the
+active bundle records. The heuristic's own partner is an untrained network, whose near-uniform choices
+say nothing about the rules, so a heuristic episode decides alone, as in ``run``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from dataclasses import dataclass
 
 import torch
 
+from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
 from tamiyo_tui.session.decide import PolicyRunner
 from tamiyo_tui.session.loading import LoadedPolicies, load_policies
 from tamiyo_tui.session.policy_spec import open_scenario
 from tamiyo_tui.session.session import InspectionSession
+from tamiyo_tui.sim.scenario import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +31,13 @@ class EpisodeSpec:
 
     scenario: str  # as given (a lesson name or a path): the finding's command repeats it
     scenario_path: str  # the file it names
-    seed: int
+    seed: int | None  # None: the scenario's own seed
     policy: str | None  # as given to --policy; None: the scenario's own policy key
     index: int  # the episode's place in the sweep, which orders every result
 
 
 def sweep_episodes(
-    scenarios: Sequence[tuple[str, str]], seeds: Sequence[int], policies: Sequence[str | None]
+    scenarios: Sequence[tuple[str, str]], seeds: Sequence[int | None], policies: Sequence[str | None]
 ) -> list[EpisodeSpec]:
     """Every (scenario, policy, seed), in that nesting order; ``scenarios`` holds (as given, path) pairs."""
     combos = [(given, path, policy, seed) for given, path in scenarios for policy in policies for seed in seeds]
@@ -50,8 +54,13 @@ class Episode:
     spec: EpisodeSpec
     session: InspectionSession
     policies: LoadedPolicies
-    partner: str | None  # the bundle compared with the active one; None when only one is loaded
+    partner: str | None  # the bundle the active one is compared with (the heuristic), or None
     previous_value: float | None = None
+
+    @property
+    def deciding(self) -> tuple[str, ...]:
+        """The bundles that decide on every step, in the runner's order."""
+        return tuple(name for name in self.session.runner.bundle_names if name in (self.session.active, self.partner))
 
 
 class EpisodeFactory:
@@ -65,19 +74,28 @@ class EpisodeFactory:
     def open(self, spec: EpisodeSpec) -> Episode:
         """The episode ``spec`` names; bad input (a scenario, a policy, a checkpoint) raises an InputError."""
         policies = self._policies(spec.scenario_path, spec.policy)
-        scenario = dataclasses.replace(policies.scenario, seed=spec.seed)
+        scenario = policies.scenario if spec.seed is None else dataclasses.replace(policies.scenario, seed=spec.seed)
         # A fresh runner per episode: the bundles are shared, each episode's policy state is its own.
         runner = PolicyRunner(policies.runner.bundles, device=self.device)
+        rules = [
+            name
+            for name, bundle in runner.bundles.items()
+            if name != policies.active and isinstance(bundle, HeuristicPolicyBundle)
+        ]
+        partner = rules[0] if rules else None
         session = InspectionSession(
             scenario,
             runner,
             active=policies.active,
             deterministic=self.deterministic,
-            shadow=True,
+            shadow=partner is not None,
             keep_records=False,
         )
-        partners = [name for name in runner.bundle_names if name != policies.active]
-        return Episode(spec, session, policies, partners[0] if partners else None)
+        return Episode(spec, session, policies, partner)
+
+    def scenario_of(self, spec: EpisodeSpec) -> Scenario:
+        """The scenario ``spec`` plays, as its policy plays it (loading the pair if it is new)."""
+        return self._policies(spec.scenario_path, spec.policy).scenario
 
     def _policies(self, path: str, policy: str | None) -> LoadedPolicies:
         key = (path, policy)
@@ -85,7 +103,3 @@ class EpisodeFactory:
             scenario, spec = open_scenario(path, policy=policy)
             self._loaded[key] = load_policies(spec, scenario, self.device)
         return self._loaded[key]
-
-    @property
-    def loaded(self) -> list[LoadedPolicies]:
-        return list(self._loaded.values())

@@ -59,16 +59,18 @@ class BatchedSweep:
         *,
         on_progress: Callable[[int], None] | None = None,
         on_record: RecordHook | None = None,
+        factory: EpisodeFactory | None = None,
     ) -> None:
         self.settings = settings
         self.device = resolve_device(settings.device)
         use_one_cpu_thread()
         self._on_progress = on_progress
         self._on_record = on_record
-        factory = EpisodeFactory(self.device, settings.deterministic)
+        if factory is None:
+            factory = EpisodeFactory(self.device, settings.deterministic)
         self.episodes: list[Episode] = [factory.open(spec) for spec in specs]
         self._batches: dict[tuple[object, ...], NetworkBatch | HeuristicBatch] = {}
-        # Per episode, its batch for every loaded bundle.
+        # Per episode, its batch for every bundle that decides in it.
         self._membership = [self._batches_of(episode) for episode in self.episodes]
         # The device the finding's command must name for an exact replay: None when the default finds it.
         self._replay_device = None if resolve_device("auto") == self.device else str(self.device)
@@ -94,7 +96,8 @@ class BatchedSweep:
     def _batches_of(self, episode: Episode) -> dict[str, NetworkBatch | HeuristicBatch]:
         runner = episode.session.runner
         batches: dict[str, NetworkBatch | HeuristicBatch] = {}
-        for name, bundle in runner.bundles.items():
+        for name in episode.deciding:
+            bundle = runner.bundles[name]
             key = (name, *batch_key(bundle))
             if key not in self._batches:
                 if bundle.is_recurrent:
@@ -121,7 +124,7 @@ class BatchedSweep:
     def _step(self, episode: Episode, decisions: dict[str, BundleDecision], result: SweepResult) -> None:
         session = episode.session
         # In the runner's own order, as ``PolicyRunner.decide`` returns them.
-        session.hand_in_decisions({name: decisions[name] for name in session.runner.bundle_names})
+        session.hand_in_decisions({name: decisions[name] for name in episode.deciding})
         record = session.step()
         if self._on_record is not None:
             self._on_record(episode.spec, record)
@@ -139,7 +142,7 @@ class BatchedSweep:
                 Finding(
                     scenario=episode.spec.scenario,
                     scenario_name=session.scenario.name,
-                    seed=episode.spec.seed,
+                    seed=session.scenario.seed,
                     policy=episode.spec.policy,
                     policy_id=episode.policies.spec.policy_id,
                     epoch=record.epoch,
