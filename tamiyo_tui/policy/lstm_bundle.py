@@ -33,8 +33,7 @@ class LSTMPolicyBundle:
 
     ``feature_dim`` is the observation size (default: derived from ``slot_config`` and ``telemetry``, whether
     the telemetry blocks follow the slot blocks); the network's own projection width before the LSTM stays
-    at its default (128), as in the reference. ``get_action``
-    uses the network's fast single-step path; ``compile`` applies to ``forward``.
+    at its default (128), as in the reference. ``compile`` applies to ``forward``.
     """
 
     def __init__(
@@ -68,11 +67,10 @@ class LSTMPolicyBundle:
     ) -> ActionResult:
         """One decision per row of ``batch.features`` [B, D] under ``batch.masks`` (missing head = all valid).
 
-        Validity errors (a head with no valid option, non-finite logits) are raised when the result is
-        read with ``host_transfer.to_host`` (or ``result.extras["checks"].verify()``), not here: on a GPU
-        that keeps the decision to a single device→host transfer. ``generator`` makes sampling reproducible.
+        Raises ``InvalidStateMachineError`` for a head with no valid option and ``ValueError`` for
+        non-finite logits. ``generator`` makes sampling reproducible.
         """
-        return self._module.act_fast(batch.features, hidden, batch.masks, deterministic, generator)
+        return self._module.get_action(batch.features, hidden, batch.masks, deterministic, generator)
 
     def forward(
         self, features: torch.Tensor, masks: dict[str, torch.Tensor], hidden: Hidden | None = None

@@ -1,16 +1,15 @@
 """The action-mask rule set, in plain Python, with the reason behind every allowed or masked option.
 
-This is the readable reference for the masks: the tensor paths in ``tamiyo_tui.policy.masks`` must agree
-with it exactly (a test enumerates the state space). The philosophy follows the reference: mask only what
+This is the one statement of the masks: the policy's tensors are made from it, and the sweep's vectorized
+masks are held equal to it (a test enumerates the state space). The philosophy follows the reference: mask only what
 is physically impossible, never timing. The op head is *optimistic*: an op is allowed when ANY enabled
 slot allows it; a slot/op mismatch is rejected at execution time instead.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from tamiyo_tui.domain.actions import (
@@ -59,21 +58,6 @@ class MaskInputs:
     topology: str = "cnn"
     min_prune_age: int = MIN_PRUNE_AGE
     allow_governor_override: bool = False
-
-    def __hash__(self) -> int:
-        # The dataclass hash would hash the slot_states dict and fail; a frozenset matches dict equality.
-        return hash(
-            (
-                frozenset(self.slot_states.items()),
-                self.enabled_slots,
-                self.slot_config,
-                self.total_seeds,
-                self.max_seeds,
-                self.topology,
-                self.min_prune_age,
-                self.allow_governor_override,
-            )
-        )
 
     @property
     def ordered_enabled(self) -> tuple[str, ...]:
@@ -136,12 +120,11 @@ class MaskExplanation:
     """Verdicts for every option of every head, in canonical head and option order."""
 
     heads: Mapping[str, tuple[OptionVerdict, ...]]
-    # Derived from ``heads`` once: a step reads the masks and columns several times, and explain_masks
-    # hands one explanation to every caller that asks about the same state.
+    # Derived from ``heads`` once: a step reads the masks and columns several times.
     _columns: dict[str, HeadColumns] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Read-only, since it is shared.
+        # Read-only: the session, the records and the "why" panel share one explanation.
         object.__setattr__(self, "heads", MappingProxyType(dict(self.heads)))
         object.__setattr__(self, "_columns", {head: HeadColumns.of(self.heads[head]) for head in HEAD_NAMES})
 
@@ -175,8 +158,6 @@ def _blueprint_verdicts(inputs: MaskInputs) -> tuple[OptionVerdict, ...]:
     return _blueprint_verdicts_for("transformer" if inputs.topology == "transformer" else "cnn")
 
 
-# Verdicts are frozen, so the ones that depend only on the topology or the head are built once and shared.
-@functools.cache
 def _blueprint_verdicts_for(topology: str) -> tuple[OptionVerdict, ...]:
     registered = blueprints_for_topology(topology)
     verdicts = []
@@ -211,7 +192,6 @@ def _blueprint_verdicts_for(topology: str) -> tuple[OptionVerdict, ...]:
     return tuple(verdicts)
 
 
-@functools.cache
 def _always_open(head: str, enum: type, why: str) -> tuple[OptionVerdict, ...]:
     return tuple(OptionVerdict(head, member.name, True, why) for member in enum)
 
@@ -350,7 +330,6 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
     return tuple(verdicts[op] for op in LifecycleOp), can_germinate, bool(retarget)
 
 
-@functools.cache
 def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[OptionVerdict, ...]:
     if open_:
         return tuple(
@@ -372,33 +351,6 @@ def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[O
 
 def explain_masks(inputs: MaskInputs) -> MaskExplanation:
     """Every head's verdicts with reasons. ``masks()`` of the result is the mask itself."""
-    return _explain(_with_ages_capped(inputs))
-
-
-def _with_ages_capped(inputs: MaskInputs) -> MaskInputs:
-    """``inputs`` with every seed age past ``min_prune_age`` lowered to it: the same explanation, word for word.
-
-    The rules only ask whether a seed has reached the minimum, and the words name an age only below it. So
-    a seed that keeps its stage and alpha mode leaves its slot's explanation unchanged as it ages, and
-    ``_explain`` can share one result across those epochs instead of rebuilding it every step.
-    """
-    limit = inputs.min_prune_age
-    states = inputs.slot_states
-    if all(info is None or info.seed_age_epochs <= limit for info in states.values()):
-        return inputs
-    capped = {
-        slot_id: info
-        if info is None or info.seed_age_epochs <= limit
-        else MaskSeedInfo(info.stage, limit, info.alpha_mode)
-        for slot_id, info in states.items()
-    }
-    return replace(inputs, slot_states=capped)
-
-
-# A step asks for the same state's explanation more than once (the session, the heuristic, the "why"
-# panel), and an idle stretch of an episode repeats states; the result is immutable, so it is shared.
-@functools.lru_cache(maxsize=1024)
-def _explain(inputs: MaskInputs) -> MaskExplanation:
     op_verdicts, can_germinate, retargetable = _op_verdicts(inputs)
     open_ = can_germinate or retargetable
     return MaskExplanation(
