@@ -242,7 +242,7 @@ class HeuristicPolicyBundle:
         return self
 
     def enable_gradient_checkpointing(self, enabled: bool = True) -> None:
-        return None
+        raise NotImplementedError("The heuristic has no activations to checkpoint: it is a set of rules")
 
     def compile(self, mode: str = "default", dynamic: bool = True) -> None:
         return None
