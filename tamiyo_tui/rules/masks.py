@@ -255,28 +255,12 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
             return "no enabled slot holds a seed"
         return "; ".join(describe_slot(sid, info) for sid, info in occupied)
 
-    verdicts[LifecycleOp.SET_ALPHA_TARGET] = (
-        OptionVerdict(
-            "op",
-            "SET_ALPHA_TARGET",
-            True,
-            f"seed in BLENDING/HOLDING with alpha mode HOLD: {_describe(retarget)}",
-            retarget,
-        )
-        if retarget
-        else OptionVerdict(
-            "op",
-            "SET_ALPHA_TARGET",
-            False,
-            "needs a seed in BLENDING or HOLDING whose alpha mode is HOLD: "
-            + occupied_summary(
-                lambda sid, info: (
-                    f"{sid} is {_stage_name(info.stage)}"
-                    + (f" with alpha mode {_mode_name(info.alpha_mode)}" if info.stage in RETARGETABLE_STAGES else "")
-                )
-            ),
-        )
-    )
+    def stage_of(sid: str, info: MaskSeedInfo) -> str:
+        return f"{sid} is {_stage_name(info.stage)}"
+
+    def stage_and_mode(sid: str, info: MaskSeedInfo) -> str:
+        mode = f" with alpha mode {_mode_name(info.alpha_mode)}" if info.stage in RETARGETABLE_STAGES else ""
+        return stage_of(sid, info) + mode
 
     def prune_blocker(sid: str, info: MaskSeedInfo) -> str:
         if info.stage not in PRUNABLE_STAGES:
@@ -285,47 +269,40 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
             return f"{sid} is {info.seed_age_epochs} epoch(s) old, below min_prune_age {inputs.min_prune_age}"
         return f"{sid} alpha mode is {_mode_name(info.alpha_mode)}, not HOLD (a ramp is in progress)"
 
-    override_note = " (governor override: alpha mode not required to be HOLD)" if inputs.allow_governor_override else ""
-    verdicts[LifecycleOp.PRUNE] = (
-        OptionVerdict(
-            "op",
-            "PRUNE",
-            True,
-            f"prunable seed, age ≥ {inputs.min_prune_age}"
-            + (override_note if inputs.allow_governor_override else ", alpha mode HOLD")
-            + f": {_describe(prune)}",
-            prune,
-        )
-        if prune
-        else OptionVerdict(
-            "op",
-            "PRUNE",
-            False,
-            "needs a GERMINATED/TRAINING/BLENDING/HOLDING seed old enough and in alpha mode HOLD: "
-            + occupied_summary(prune_blocker),
-        )
+    def slot_op(op: LifecycleOp, slots: tuple[str, ...], allowed: str, needs: str, blocker) -> OptionVerdict:
+        """An op that some enabled slots allow (named), or none (each occupied slot's blocker said)."""
+        if slots:
+            return OptionVerdict("op", op.name, True, f"{allowed}: {_describe(slots)}", slots)
+        return OptionVerdict("op", op.name, False, f"{needs}: {occupied_summary(blocker)}")
+
+    prune_condition = (
+        " (governor override: alpha mode not required to be HOLD)"
+        if inputs.allow_governor_override
+        else ", alpha mode HOLD"
     )
-    verdicts[LifecycleOp.FOSSILIZE] = (
-        OptionVerdict("op", "FOSSILIZE", True, f"seed in HOLDING: {_describe(fossilize)}", fossilize)
-        if fossilize
-        else OptionVerdict(
-            "op",
-            "FOSSILIZE",
-            False,
-            "only a HOLDING seed can be fossilized: "
-            + occupied_summary(lambda sid, info: f"{sid} is {_stage_name(info.stage)}"),
-        )
+    verdicts[LifecycleOp.SET_ALPHA_TARGET] = slot_op(
+        LifecycleOp.SET_ALPHA_TARGET,
+        retarget,
+        "seed in BLENDING/HOLDING with alpha mode HOLD",
+        "needs a seed in BLENDING or HOLDING whose alpha mode is HOLD",
+        stage_and_mode,
     )
-    verdicts[LifecycleOp.ADVANCE] = (
-        OptionVerdict("op", "ADVANCE", True, f"seed in GERMINATED/TRAINING/BLENDING: {_describe(advance)}", advance)
-        if advance
-        else OptionVerdict(
-            "op",
-            "ADVANCE",
-            False,
-            "needs a seed in GERMINATED, TRAINING or BLENDING: "
-            + occupied_summary(lambda sid, info: f"{sid} is {_stage_name(info.stage)}"),
-        )
+    verdicts[LifecycleOp.PRUNE] = slot_op(
+        LifecycleOp.PRUNE,
+        prune,
+        f"prunable seed, age ≥ {inputs.min_prune_age}{prune_condition}",
+        "needs a GERMINATED/TRAINING/BLENDING/HOLDING seed old enough and in alpha mode HOLD",
+        prune_blocker,
+    )
+    verdicts[LifecycleOp.FOSSILIZE] = slot_op(
+        LifecycleOp.FOSSILIZE, fossilize, "seed in HOLDING", "only a HOLDING seed can be fossilized", stage_of
+    )
+    verdicts[LifecycleOp.ADVANCE] = slot_op(
+        LifecycleOp.ADVANCE,
+        advance,
+        "seed in GERMINATED/TRAINING/BLENDING",
+        "needs a seed in GERMINATED, TRAINING or BLENDING",
+        stage_of,
     )
     return tuple(verdicts[op] for op in LifecycleOp), can_germinate, bool(retarget)
 
