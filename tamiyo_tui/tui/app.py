@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.containers import Grid
@@ -20,10 +20,11 @@ from textual.widgets import Footer
 
 from tamiyo_tui.domain.actions import FactoredAction
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
+from tamiyo_tui.session.preview import Preview
 from tamiyo_tui.session.records import DecisionRecord
+from tamiyo_tui.session.view import OPERATION_ERRORS, ComparisonView, Frame, Inspector, LiveControls, Update
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
-from tamiyo_tui.tui.engine import OPERATION_ERRORS, EngineThread, LoadRequest, load_inspector
-from tamiyo_tui.tui.frames import ComparisonView, Frame, Inspector, Update
+from tamiyo_tui.tui.engine import EngineThread
 from tamiyo_tui.tui.screens.compare import CompareScreen
 from tamiyo_tui.tui.screens.help import HelpScreen
 from tamiyo_tui.tui.screens.override import OverrideScreen
@@ -34,9 +35,6 @@ from tamiyo_tui.tui.widgets.host import HostPanel
 from tamiyo_tui.tui.widgets.slots import SlotGrid
 from tamiyo_tui.tui.widgets.timeline import Timeline
 from tamiyo_tui.tui.widgets.why import WhyPanel
-
-if TYPE_CHECKING:
-    from tamiyo_tui.tui.live import LiveInspector
 
 R = TypeVar("R")
 
@@ -56,7 +54,7 @@ class TamiyoApp(App[None]):
         self,
         first: Frame,
         *,
-        load: LoadRequest | None = None,
+        load: Preview | None = None,
         inspector: Inspector | None = None,
         export_path: Path | None = None,
         run_interval: float = RUN_INTERVAL_S,
@@ -66,7 +64,7 @@ class TamiyoApp(App[None]):
         self.frame = first
         self._load = load
         self._inspector: Inspector | None = inspector
-        self._live: LiveInspector | None = None
+        self._live: LiveControls | None = None
         self._engine: EngineThread | None = None
         self._export_path = export_path
         self._run_interval = run_interval
@@ -152,15 +150,15 @@ class TamiyoApp(App[None]):
 
     def _start_loading(self) -> None:
         assert self._load is not None and self._engine is not None
-        request = self._load
+        preview = self._load
 
-        def load() -> tuple[LiveInspector, Update]:
-            live = load_inspector(request)
+        def load() -> tuple[LiveControls, Update]:
+            live = preview.open()
             return live, live.current()
 
         self._run_job(load, self._loaded, on_error=self._load_failed)
 
-    def _loaded(self, loaded: tuple[LiveInspector, Update]) -> None:
+    def _loaded(self, loaded: tuple[LiveControls, Update]) -> None:
         self._live, update = loaded
         self._inspector = self._live
         self._apply(update)
@@ -213,7 +211,7 @@ class TamiyoApp(App[None]):
             return None
         return self._inspector
 
-    def _live_or_notice(self, action: str) -> LiveInspector | None:
+    def _live_or_notice(self, action: str) -> LiveControls | None:
         if self._inspector_or_notice() is None:
             return None
         if self._live is None:
