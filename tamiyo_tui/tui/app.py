@@ -219,6 +219,14 @@ class TamiyoApp(App[None]):
             self.notify(f"Review mode is read-only: {title} is not available", severity="warning")
         return self._live
 
+    def _live_before_the_end(self, action: str, over: str) -> LiveControls | None:
+        """The live inspector while the episode still has a state to decide on; else say ``over``."""
+        live = self._live_or_notice(action)
+        if live is not None and self.frame.done:
+            self.notify(over)
+            return None
+        return live
+
     # --- actions (bound through the command table) --------------------------------------------------
 
     def action_step(self) -> None:
@@ -256,11 +264,10 @@ class TamiyoApp(App[None]):
         self.query_one(StatusHeader).show(self.frame, running=False)
 
     def action_override(self) -> None:
-        live = self._live_or_notice("override")
+        live = self._live_before_the_end(
+            "override", "The episode is over: step back (b) to override an earlier decision"
+        )
         if live is None:
-            return
-        if self.frame.done:
-            self.notify("The episode is over: step back (b) to override an earlier decision")
             return
         self._stop_running()  # the override is for the epoch on screen, so nothing may move it on
         if self.busy:
@@ -279,13 +286,9 @@ class TamiyoApp(App[None]):
             self._run_job(live.switch_bundle, self._apply)
 
     def action_compare(self) -> None:
-        live = self._live_or_notice("compare")
-        if live is None:
-            return
-        if self.frame.done:
-            self.notify("The episode is over: nothing left to compare")
-            return
-        self._run_job(live.compare, self._show_comparison)
+        live = self._live_before_the_end("compare", "The episode is over: nothing left to compare")
+        if live is not None:
+            self._run_job(live.compare, self._show_comparison)
 
     def _show_comparison(self, view: ComparisonView) -> None:
         self.push_screen(CompareScreen(view))
