@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # imports torch
 
 @dataclass(frozen=True, slots=True)
 class Preview:
+    """What the command line asked for, with the scenario and the policy already read."""
+
     scenario: Scenario  # ``--seed`` applied
     spec: PolicySpec
     device: str = "auto"  # as asked for: resolved once torch has loaded
