@@ -19,7 +19,7 @@ import torch
 from tamiyo_tui.domain.actions import AlphaTargetAction, BlueprintAction, LifecycleOp, TempoAction
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.policy.batch import build_policy_batch
-from tamiyo_tui.policy.host_transfer import HostDecision, to_host
+from tamiyo_tui.policy.host_transfer import HostRow, to_host
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 from tamiyo_tui.policy.types import ActionResult
 from tamiyo_tui.sim.scenario import AccuracyGenerator, ActionSpec, BlueprintEffect, HostScript, Scenario
@@ -99,8 +99,8 @@ def cycling(function: Callable[[T], object], inputs: Sequence[T]) -> Callable[[]
 
 
 class PolicyDecision:
-    """One decision at batch 1 on the fast path, as the issue counts it (features + masks + forward + sample):
-    build the batch on the policy's device and decide (sampling, hidden state carried over)."""
+    """One decision at batch 1 (features + masks + forward + sample): build the batch on the policy's
+    device and decide (sampling, hidden state carried over)."""
 
     def __init__(self, bundle: LSTMPolicyBundle, deterministic: bool = False) -> None:
         self._bundle = bundle
@@ -122,7 +122,7 @@ class InspectorDecision:
     def __init__(self, bundle: LSTMPolicyBundle, deterministic: bool = False) -> None:
         self._decide = PolicyDecision(bundle, deterministic)
 
-    def __call__(self, obs: Observation) -> HostDecision:
+    def __call__(self, obs: Observation) -> tuple[HostRow, ...]:
         return to_host(self._decide(obs))
 
 

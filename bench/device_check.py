@@ -35,13 +35,12 @@ from rich.table import Table
 
 from tamiyo_tui.domain.actions import HEAD_NAMES
 from tamiyo_tui.domain.observation import Observation
-from tamiyo_tui.policy.batch import build_policy_batch
-from tamiyo_tui.policy.features import batch_features
+from tamiyo_tui.policy.batch import build_policy_batch, mask_tensors
+from tamiyo_tui.policy.features import features_tensor
 from tamiyo_tui.policy.host_transfer import to_host
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
-from tamiyo_tui.policy.masks import compute_batch_masks
 from tamiyo_tui.policy.types import ActionResult
-from tamiyo_tui.rules.masks import MaskInputs
+from tamiyo_tui.rules.masks import MaskInputs, compute_masks
 
 TOLERANCE = 1e-4
 AGREEMENT_BATCH = 64
@@ -89,7 +88,7 @@ def check_agreement(pool: Sequence[Observation], cpu: LSTMPolicyBundle, other: L
             int((cpu_batch.masks[name] != other_batch.masks[name].cpu()).sum()) for name in HEAD_NAMES
         )
 
-        # The per-module path reads the same hidden state as the fast one, so only its own arithmetic differs.
+        # forward() reads the same hidden state as get_action, so only its own arithmetic differs.
         with torch.inference_mode():
             cpu_module = cpu.forward(cpu_batch.features, {}, cpu_hidden)
             other_module = other.forward(other_batch.features, {}, other_hidden)
@@ -100,7 +99,7 @@ def check_agreement(pool: Sequence[Observation], cpu: LSTMPolicyBundle, other: L
 
         cpu_result = cpu.get_action(cpu_batch, cpu_hidden, deterministic=True)
         other_result = other.get_action(other_batch, other_hidden, deterministic=True)
-        to_host(cpu_result)  # raises if a head had no valid option or a logit was not finite
+        to_host(cpu_result)
         to_host(other_result)
         assert cpu_result.heads is not None and other_result.heads is not None
         for name in HEAD_NAMES:
@@ -138,8 +137,8 @@ def _compare_actions(cpu: ActionResult, other: ActionResult, agreement: Agreemen
 def render_agreement(console: Console, agreement: Agreement, device: torch.device) -> None:
     table = Table(title=f"CPU vs {device}: max |Δ| over {AGREEMENT_STEPS} steps × {AGREEMENT_BATCH} envs")
     table.add_column("output")
-    table.add_column("fast path (gated)", justify="right")
-    table.add_column("per-module forward (info)", justify="right")
+    table.add_column("get_action (gated)", justify="right")
+    table.add_column("forward (info)", justify="right")
     table.add_column(f"within {TOLERANCE:g}")
     for name in HEAD_NAMES:
         fast, module = agreement.logits[name], agreement.module_logits[name]
@@ -192,18 +191,21 @@ def measure_latency(pool: Sequence[Observation], cpu: LSTMPolicyBundle, other: L
         call = _synchronized(cycling(lambda batch: function(batch, target), inputs), target)
         return measure(call, ENV_BATCH_REPEATS, ENV_BATCH_WARMUP)
 
+    def batch_masks(inputs: Sequence[MaskInputs], device: torch.device) -> object:
+        return mask_tensors([compute_masks(each) for each in inputs], device)
+
     cpu_device = torch.device("cpu")
     return [
         LatencyRow("decision + host copy, batch 1", decision(cpu), decision(other)),
         LatencyRow(
             f"batch masks, {ENV_BATCH} envs",
-            env_batch(compute_batch_masks, mask_batches, cpu_device),
-            env_batch(compute_batch_masks, mask_batches, other.device),
+            env_batch(batch_masks, mask_batches, cpu_device),
+            env_batch(batch_masks, mask_batches, other.device),
         ),
         LatencyRow(
             f"batch features, {ENV_BATCH} envs",
-            env_batch(batch_features, env_batches, cpu_device),
-            env_batch(batch_features, env_batches, other.device),
+            env_batch(features_tensor, env_batches, cpu_device),
+            env_batch(features_tensor, env_batches, other.device),
         ),
     ]
 

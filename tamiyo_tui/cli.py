@@ -271,7 +271,7 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         if getattr(args, "device", None) is not None:
             parse_device_spec(args.device)  # a typo is reported now, not after torch has loaded
         if command in ("lessons", "policies"):
-            from tamiyo_tui.shipped import lessons_command, policies_command
+            from tamiyo_tui.session.catalog import lessons_command, policies_command
 
             return lessons_command() if command == "lessons" else policies_command()
         _resolve_scenarios(command, args)

@@ -25,14 +25,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO_ROOT / "bench"
 SCRIPT_TIMEOUT_S = 120
 
-TABLE_HEADERS = ("case", "batch", "fast median", "fast min–max", "reference median", "reference min–max", "speed-up")
-CASES = ("batch masks", "batch features", "decision", "decision + host copy", "network forward", "network get_action")
-VERDICT_NAMES = (
-    "batch masks, 1024 envs",
-    "batch features, 1024 envs",
-    "decision, batch 1, fast median",
-    "decision + host copy, batch 1, fast median",
+TABLE_HEADERS = ("case", "median", "min–max", "per second")
+CASES = (
+    "features (observation_features)",
+    "masks (explain_masks)",
+    "batch (features + masks as tensors)",
+    "LSTM get_action on a built batch",
+    "decision: LSTM, batch + get_action",
+    "decision + host copy: LSTM",
+    "decision + per-tensor reads: LSTM",
+    "decision: heuristic",
 )
+VERDICT_NAMES = ("decision + host copy, batch 1",)
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess[str]:
@@ -62,17 +66,9 @@ def test_quick_policy_bench_prints_every_case_and_target(tmp_path: Path) -> None
 
     report = json.loads(json_path.read_text())
     assert report["threads"] == 1
-    assert [(row["case"], row["batch"]) for row in report["rows"]] == [
-        *(("batch masks", size) for size in (1, 16, 128, 1024)),
-        *(("batch features", size) for size in (1, 16, 128, 1024)),
-        ("decision", 1),
-        ("decision + host copy", 1),
-        ("network forward", 1),
-        ("network forward", 256),
-        ("network get_action", 1),
-    ]
-    assert [target["name"] for target in report["targets"]][:4] == list(VERDICT_NAMES)
-    assert all(row["fast"]["repeats"] == 3 for row in report["rows"])
+    assert [row["case"] for row in report["rows"]] == list(CASES)
+    assert [target["name"] for target in report["targets"]] == list(VERDICT_NAMES)
+    assert all(row["repeats"] == 3 for row in report["rows"])
 
 
 def test_device_check_skips_or_passes_on_the_default_device() -> None:

@@ -2,7 +2,9 @@
 
 Each import runs in a fresh interpreter, because this test process may already hold torch from other
 tests. Modules are discovered from the source tree at collection time, so a new pure module is covered
-without editing this file.
+without editing this file. pyproject.toml's ``pure-layers`` import-linter contract (tests/test_layers.py)
+checks the same statically, imports inside functions included; this test sees what an import really
+loads, through third-party packages too.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from enum import IntEnum
 from typing import Literal
 
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaCurve
-from tamiyo_tui.domain.enum_tables import member_of, members_by_value, names_by_value
 from tamiyo_tui.domain.slots import SlotConfig
 
 
@@ -235,9 +234,6 @@ ACTION_HEAD_SPECS: tuple[ActionHeadSpec, ...] = (
 HEAD_NAMES: tuple[str, ...] = tuple(spec.name for spec in ACTION_HEAD_SPECS)
 ACTION_HEAD_NAMES = HEAD_NAMES
 HEAD_SPECS_BY_NAME: dict[str, ActionHeadSpec] = {spec.name: spec for spec in ACTION_HEAD_SPECS}
-# Per enum-valued head: value → member and value → option name (see enum_tables for why).
-_MEMBERS = {spec.name: members_by_value(spec.enum) for spec in ACTION_HEAD_SPECS if spec.enum is not None}
-_NAMES = {spec.name: names_by_value(spec.enum) for spec in ACTION_HEAD_SPECS if spec.enum is not None}
 
 
 def get_action_head_sizes(slot_config: SlotConfig) -> dict[str, int]:
@@ -274,13 +270,13 @@ class FactoredAction:
     ) -> FactoredAction:
         return cls(
             slot_idx=int(slot),
-            blueprint=member_of(_MEMBERS["blueprint"], BlueprintAction, blueprint),
-            style=member_of(_MEMBERS["style"], GerminationStyle, style),
-            tempo=member_of(_MEMBERS["tempo"], TempoAction, tempo),
-            alpha_target=member_of(_MEMBERS["alpha_target"], AlphaTargetAction, alpha_target),
-            alpha_speed=member_of(_MEMBERS["alpha_speed"], AlphaSpeedAction, alpha_speed),
-            alpha_curve=member_of(_MEMBERS["alpha_curve"], AlphaCurveAction, alpha_curve),
-            op=member_of(_MEMBERS["op"], LifecycleOp, op),
+            blueprint=BlueprintAction(blueprint),
+            style=GerminationStyle(style),
+            tempo=TempoAction(tempo),
+            alpha_target=AlphaTargetAction(alpha_target),
+            alpha_speed=AlphaSpeedAction(alpha_speed),
+            alpha_curve=AlphaCurveAction(alpha_curve),
+            op=LifecycleOp(op),
         )
 
     @classmethod
@@ -306,7 +302,7 @@ class FactoredAction:
         """Head -> option name (slot ids for the slot head): the vocabulary of scenarios and records."""
         slot_ids = slot_config.slot_ids
         slot = slot_ids[self.slot_idx] if 0 <= self.slot_idx < len(slot_ids) else f"#{self.slot_idx}"
-        return {"slot": slot, **{head: _NAMES[head][getattr(self, head)] for head in HEAD_NAMES[1:]}}
+        return {"slot": slot, **{head: getattr(self, head).name for head in HEAD_NAMES[1:]}}
 
     @property
     def is_germinate(self) -> bool:

@@ -6,8 +6,6 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum
 
-from tamiyo_tui.domain.enum_tables import names_by_value
-
 
 class AlphaMode(IntEnum):
     HOLD = 0
@@ -15,7 +13,7 @@ class AlphaMode(IntEnum):
     DOWN = 2
 
 
-ALPHA_MODE_NAMES: dict[int, str] = names_by_value(AlphaMode)
+ALPHA_MODE_NAMES: dict[int, str] = {member.value: member.name for member in AlphaMode}
 
 
 class AlphaCurve(IntEnum):

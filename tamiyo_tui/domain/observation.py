@@ -4,12 +4,6 @@ settings that masks and features read.
 These records are the contract between the simulator (which produces them), the mask rules, the feature
 extractors and both bundles (which consume them). They mirror the reference's TrainingMetrics and
 SeedStateReport fields that the policy layer reads, and nothing more.
-
-``HostMetrics`` and ``SlotReport`` are NamedTuples rather than frozen dataclasses: the simulator builds
-them every step (a 23-field NamedTuple builds about 4× faster than a frozen dataclass), and their fields
-come in the order of the policy's feature layout (``policy/features.py``), so the batch feature gather
-copies each record's feature values as a few tuple slices instead of reading them one attribute at a
-time. Fields that are not features come last; ``policy/features.py`` checks the order when it is imported.
 """
 
 from __future__ import annotations
@@ -17,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
 from tamiyo_tui.domain.constants import DEFAULT_EPISODE_LENGTH, MIN_PRUNE_AGE
@@ -27,7 +20,8 @@ from tamiyo_tui.domain.stages import SeedStage
 HISTORY_LENGTH = 5
 
 
-class HostMetrics(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class HostMetrics:
     """Host training signals for one epoch (the reference's TrainingMetrics plus its short histories)."""
 
     epoch: int = 0
@@ -46,7 +40,8 @@ class HostMetrics(NamedTuple):
     host_stabilized: bool = False  # a latch; read by the heuristic, never a feature
 
 
-class SeedTelemetry(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class SeedTelemetry:
     """A seed's telemetry snapshot: the values the reference's 26-float telemetry feature block reads.
 
     The trainer re-syncs it every epoch for a seed whose module exists; a seed in cooldown keeps the
@@ -74,7 +69,8 @@ class SeedTelemetry(NamedTuple):
     alpha_algorithm: int = 1  # AlphaAlgorithm.ADD
 
 
-class SlotReport(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class SlotReport:
     """One occupied slot, as the policy sees it (cooldown and fossilized slots included)."""
 
     slot_id: str
@@ -82,7 +78,7 @@ class SlotReport(NamedTuple):
     blueprint_id: str
     stage: SeedStage
     alpha: float = 0.0
-    # In the contribution's place in the feature layout: the contribution until a counterfactual is measured.
+    # The contribution until a counterfactual is measured (see ``contribution``).
     improvement_since_stage_start: float = 0.0
     contribution_velocity: float = 0.0  # the reference never copies it into reports, so always 0.0
     blend_tempo_epochs: int = 5

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from tamiyo_tui.domain.enum_tables import names_by_value
-
 
 class SeedStage(IntEnum):
     UNKNOWN = 0
@@ -108,7 +106,7 @@ VALID_STAGES: tuple[SeedStage, ...] = tuple(SeedStage)  # one-hot index order = 
 NUM_STAGES = len(VALID_STAGES)
 STAGE_TO_INDEX: dict[int, int] = {stage.value: index for index, stage in enumerate(VALID_STAGES)}
 INDEX_TO_STAGE: dict[int, SeedStage] = dict(enumerate(VALID_STAGES))
-STAGE_NAMES: dict[int, str] = names_by_value(SeedStage)
+STAGE_NAMES: dict[int, str] = {member.value: member.name for member in SeedStage}
 VALID_STAGE_VALUES = frozenset(STAGE_TO_INDEX)
 RESERVED_STAGE_VALUES = frozenset({5})
 

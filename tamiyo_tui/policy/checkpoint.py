@@ -37,15 +37,14 @@ from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.errors import InputError
 from tamiyo_tui.policy.devices import resolve_device
 from tamiyo_tui.policy.features import uses_telemetry
+from tamiyo_tui.policy.generation import ESPER_2016337E, ESPER_60205274, recognised_only
 from tamiyo_tui.policy.lstm_bundle import LSTM_POLICY_NAME, LSTMPolicyBundle
 
 CHECKPOINT_FORMAT = "tamiyo-tui-policy"
 CHECKPOINT_VERSION = 1
 COMPILED_PREFIX = "_orig_mod."
 _ZIP_MAGIC = b"PK\x03\x04"
-TRAINER_CHECKPOINT_VERSION = 1  # PPOAgent.save's version at 60205274, the generation this network is
-# Module names that exist only in the later generation's network (esper-lite 2016337e).
-_LATER_GENERATION_MODULES = ("state_value_head.", "q_head.", "contribution_predictor.", "blueprint_embedding.")
+TRAINER_CHECKPOINT_VERSION = ESPER_60205274.id.trainer_checkpoint_version
 
 Primitive = str | int | float | bool | None
 _LSTM_LAYER_KEY = re.compile(r"^lstm\.weight_ih_l(\d+)$")
@@ -222,7 +221,7 @@ def _recorded_slots(path: Path, slot_ids: Any) -> SlotConfig | None:
 
 
 def _refuse_later_generation(path: Path, state_dict: Mapping[str, Any], what: str) -> None:
-    if any(key.startswith(_LATER_GENERATION_MODULES) for key in state_dict):
+    if recognised_only(state_dict) is not None:
         raise CheckpointError(_later_generation_message(path, state_dict, what, None))
 
 
@@ -233,12 +232,11 @@ def _later_generation_message(
     extras = ""
     if content is not None and "value_head_schema_version" in content:
         extras = f", value_head_schema_version {content['value_head_schema_version']!r}"
-    later = any(key.startswith(_LATER_GENERATION_MODULES) for key in state_dict) or bool(extras)
-    looks_like = (
-        "esper-lite's later policy generation (Policy V2 / Obs V3, as saved at 2016337e)"
-        if later
-        else "another policy generation"
-    )
+    version = None if content is None else content.get("checkpoint_version")
+    generation = recognised_only(state_dict, version)
+    if generation is None and extras:  # only the later generation records a value-head schema
+        generation = ESPER_2016337E
+    looks_like = "another policy generation" if generation is None else generation.description
     differences = _differences(state_dict, _expected_keys(state_dict)) if state_dict else ""
     return (
         f"{path}: {what}{extras}: looks like a checkpoint of {looks_like}; this tamiyo-tui reads the "

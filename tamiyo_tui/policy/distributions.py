@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.distributions import Categorical
 
 from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
 
@@ -30,20 +29,21 @@ class MaskedCategorical:
             _check_logits(logits)
         self.mask = mask
         self.masked_logits = logits.masked_fill(~mask, MASKED_LOGIT_VALUE)
-        self._dist = Categorical(logits=self.masked_logits)
+        # The log-probabilities as torch.distributions.Categorical normalises them.
+        self.log_probs = self.masked_logits - self.masked_logits.logsumexp(dim=-1, keepdim=True)
 
     @property
     def probs(self) -> torch.Tensor:
-        return self._dist.probs
+        return torch.softmax(self.log_probs, dim=-1)
 
-    def sample(self) -> torch.Tensor:
-        return self._dist.sample()
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.multinomial(self.probs, 1, replacement=True, generator=generator).squeeze(-1)
 
     def mode(self) -> torch.Tensor:
         return self.masked_logits.argmax(dim=-1)
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
-        return self._dist.log_prob(actions)
+        return self.log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> torch.Tensor:
         log_probs = torch.log_softmax(self.masked_logits, dim=-1)

@@ -18,7 +18,6 @@ from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.policy.features import get_feature_size
-from tamiyo_tui.policy.network import HeadTensors
 from tamiyo_tui.policy.registry import register_policy
 from tamiyo_tui.policy.types import ActionResult, EvalResult, ForwardResult, HeadOutputs, Hidden, PolicyBatch
 from tamiyo_tui.rules.heuristic import HeuristicConfig, HeuristicDecision, HeuristicTamiyo
@@ -138,68 +137,54 @@ class HeuristicPolicyBundle:
         return self._controllers[row].decide(obs, explain_masks(MaskInputs.from_observation(obs)))
 
     def _result(self, decisions: list[HeuristicDecision], batch: PolicyBatch) -> ActionResult:
-        """One-hot distributions, built once in the packed [B, heads, widest head] layout of the fused network.
-
-        ``HeadTensors`` views give every head its [B, size] slice, and ``to_host`` moves the packed tensors in
-        one piece, so a one-hot decision costs a handful of tensor ops instead of several per head.
-        """
+        """One-hot distributions at the chosen options, in the shape of a network's result."""
         device = batch.features.device
         sizes = get_action_head_sizes(self._slot_config)
-        width = max(sizes.values())
-        chosen = torch.tensor(
-            [decision.action.to_indices() for decision in decisions], dtype=torch.long, device=device
-        )  # [B, heads], in HEAD_NAMES order
+        chosen = {
+            head: torch.tensor([decision.action.to_head_indices()[head] for decision in decisions], device=device)
+            for head in HEAD_NAMES
+        }
         self._check_batch_masks(chosen, batch.masks, sizes)
-        one_hot = torch.zeros(len(decisions), len(HEAD_NAMES), width, dtype=torch.bool, device=device)
-        one_hot.scatter_(2, chosen.unsqueeze(-1), True)
-        logits = torch.full(one_hot.shape, MASKED_LOGIT_VALUE, device=device).masked_fill_(one_hot, 0.0)
-        zeros = torch.zeros(len(decisions), len(HEAD_NAMES), device=device)
+        one_hot = {head: torch.nn.functional.one_hot(chosen[head], sizes[head]).bool() for head in HEAD_NAMES}
+        logits = {
+            head: torch.full(one_hot[head].shape, MASKED_LOGIT_VALUE, device=device).masked_fill_(one_hot[head], 0.0)
+            for head in HEAD_NAMES
+        }
+        zeros = torch.zeros(len(decisions), device=device)
         return ActionResult(
-            action=HeadTensors(chosen),
-            log_prob=HeadTensors(zeros),
-            value=zeros[:, 0],
+            action=chosen,
+            log_prob=dict.fromkeys(HEAD_NAMES, zeros),
+            value=zeros,
             hidden=None,
-            op_logits=HeadTensors(logits, sizes)["op"],
+            op_logits=logits["op"],
             heads=HeadOutputs(
-                # Nothing is masked beyond the choice itself: raw and masked logits are the same tensor.
-                raw_logits=HeadTensors(logits, sizes),
-                masked_logits=HeadTensors(logits, sizes),
-                probs=HeadTensors(one_hot.float(), sizes),
-                entropy=HeadTensors(zeros),
+                # Nothing is masked beyond the choice itself: raw and masked logits are the same.
+                raw_logits=logits,
+                masked_logits=logits,
+                probs={head: one_hot[head].float() for head in HEAD_NAMES},
+                entropy=dict.fromkeys(HEAD_NAMES, zeros),
             ),
             reasons=tuple(decision.reason for decision in decisions),
             extras={"heuristic": decisions, "has_value": False},
         )
 
     def _check_batch_masks(
-        self, chosen: torch.Tensor, masks: Mapping[str, torch.Tensor], sizes: dict[str, int]
+        self, chosen: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor], sizes: dict[str, int]
     ) -> None:
         # The controller obeys the mask rules; this holds it to the tensors the session actually built.
-        width = max(sizes.values())
-        if isinstance(masks, HeadTensors) and masks.packed.shape == (chosen.shape[0], len(HEAD_NAMES), width):
-            # Already [B, heads, widest head] (build_policy_batch's small-batch route): one gather for all heads.
-            heads = list(HEAD_NAMES)
-            allowed = masks.packed.gather(2, chosen.unsqueeze(-1).to(masks.packed.device)).squeeze(-1)
-        else:
-            heads, picked = list(masks), []
-            for head, mask in masks.items():
-                expected = (chosen.shape[0], sizes[head])
-                if tuple(mask.shape) != expected:
-                    raise ValueError(f"batch.masks['{head}'] has shape {tuple(mask.shape)}, expected {expected}")
-                column = chosen[:, HEAD_NAMES.index(head)].to(mask.device)
-                picked.append(mask.to(torch.bool).gather(1, column.unsqueeze(1)).squeeze(1))
-            if not picked:
-                return
-            allowed = torch.stack(picked, dim=1)
-        if bool(allowed.all()):  # one host sync for the whole batch
-            return
-        row, index = (int(v) for v in (~allowed).nonzero()[0])
-        head = heads[index]
-        option = HEAD_SPECS_BY_NAME[head].names(self._slot_config)[int(chosen[row, HEAD_NAMES.index(head)])]
-        raise ValueError(
-            f"The heuristic chose {head}={option} for row {row}, but batch.masks forbids it: the batch "
-            "masks disagree with the mask rules for that observation"
-        )
+        for head, mask in masks.items():
+            expected = (len(chosen[head]), sizes[head])
+            if tuple(mask.shape) != expected:
+                raise ValueError(f"batch.masks['{head}'] has shape {tuple(mask.shape)}, expected {expected}")
+            allowed = mask.to(torch.bool).gather(1, chosen[head].to(mask.device).unsqueeze(1)).squeeze(1)
+            if bool(allowed.all()):
+                continue
+            row = int((~allowed).nonzero()[0])
+            option = HEAD_SPECS_BY_NAME[head].names(self._slot_config)[int(chosen[head][row])]
+            raise ValueError(
+                f"The heuristic chose {head}={option} for row {row}, but batch.masks forbids it: the batch "
+                "masks disagree with the mask rules for that observation"
+            )
 
     # -- what a rule-based policy does not have ------------------------------------------------------------
 
@@ -257,7 +242,7 @@ class HeuristicPolicyBundle:
         return self
 
     def enable_gradient_checkpointing(self, enabled: bool = True) -> None:
-        return None
+        raise NotImplementedError("The heuristic has no activations to checkpoint: it is a set of rules")
 
     def compile(self, mode: str = "default", dynamic: bool = True) -> None:
         return None

@@ -33,8 +33,7 @@ class LSTMPolicyBundle:
 
     ``feature_dim`` is the observation size (default: derived from ``slot_config`` and ``telemetry``, whether
     the telemetry blocks follow the slot blocks); the network's own projection width before the LSTM stays
-    at its default (128), as in the reference. ``get_action``
-    uses the network's fast single-step path; ``compile`` applies to ``forward``.
+    at its default (128), as in the reference. ``compile`` applies to ``forward``.
     """
 
     def __init__(
@@ -68,11 +67,10 @@ class LSTMPolicyBundle:
     ) -> ActionResult:
         """One decision per row of ``batch.features`` [B, D] under ``batch.masks`` (missing head = all valid).
 
-        Validity errors (a head with no valid option, non-finite logits) are raised when the result is
-        read with ``host_transfer.to_host`` (or ``result.extras["checks"].verify()``), not here: on a GPU
-        that keeps the decision to a single device→host transfer. ``generator`` makes sampling reproducible.
+        Raises ``InvalidStateMachineError`` for a head with no valid option and ``ValueError`` for
+        non-finite logits. ``generator`` makes sampling reproducible.
         """
-        return self._module.act_fast(batch.features, hidden, batch.masks, deterministic, generator)
+        return self._module.get_action(batch.features, hidden, batch.masks, deterministic, generator)
 
     def forward(
         self, features: torch.Tensor, masks: dict[str, torch.Tensor], hidden: Hidden | None = None
@@ -100,12 +98,11 @@ class LSTMPolicyBundle:
         log_prob, value, entropy, new_hidden = self._module.evaluate_actions(features, actions, aligned, hidden)
         return EvalResult(log_prob=log_prob, value=value, entropy=entropy, hidden=new_hidden)
 
-    @torch.inference_mode()
     def get_value(self, features: torch.Tensor, hidden: Hidden | None = None) -> torch.Tensor:
-        """The value estimate [B] of the first time step (no masks needed)."""
-        if features.dim() == 2:
-            features = features.unsqueeze(1)
-        return self._network(features, hidden)["value"][:, 0]
+        raise NotImplementedError(
+            "LSTMPolicyBundle.get_value is not used by tamiyo-tui: every decision's value comes with get_action "
+            "(ActionResult.value), and forward() gives values for whole sequences."
+        )
 
     @torch.inference_mode()
     def initial_hidden(self, batch_size: int) -> Hidden:
@@ -134,29 +131,19 @@ class LSTMPolicyBundle:
         return self._module.load_state_dict(state_dict, strict=strict)
 
     def to(self, device: torch.device | str) -> LSTMPolicyBundle:
-        self._refuse_if_compiled("to")
+        if self.is_compiled:
+            raise RuntimeError(
+                "Cannot call .to() on a compiled policy. Create a new policy on the target device and compile "
+                "after placement."
+            )
         self._module.to(device)
         return self
 
-    def cpu(self) -> LSTMPolicyBundle:
-        self._refuse_if_compiled("cpu")
-        self._module.cpu()
-        return self
-
-    def cuda(self, device: int | torch.device | None = None) -> LSTMPolicyBundle:
-        self._refuse_if_compiled("cuda")
-        self._module.cuda(device)
-        return self
-
-    def _refuse_if_compiled(self, method: str) -> None:
-        if self.is_compiled:
-            raise RuntimeError(
-                f"Cannot call .{method}() on a compiled policy. Create a new policy on the target device "
-                "and compile after placement."
-            )
-
     def enable_gradient_checkpointing(self, enabled: bool = True) -> None:
-        """Accepted for the protocol; this network is small enough that it never checkpoints activations."""
+        raise NotImplementedError(
+            "LSTMPolicyBundle does not checkpoint activations: behaviour cloning of this small network fits in "
+            "memory, and nothing in tamiyo-tui asks for it."
+        )
 
     def compile(self, mode: str = "default", dynamic: bool = True) -> None:
         """Wrap the network in ``torch.compile`` (after device placement). No-op for "off" or when compiled."""

@@ -1,16 +1,15 @@
 """The action-mask rule set, in plain Python, with the reason behind every allowed or masked option.
 
-This is the readable reference for the masks: the tensor paths in ``tamiyo_tui.policy.masks`` must agree
-with it exactly (a test enumerates the state space). The philosophy follows the reference: mask only what
+This is the one statement of the masks: the policy's tensors are made from it, and the sweep's vectorized
+masks are held equal to it (a test enumerates the state space). The philosophy follows the reference: mask only what
 is physically impossible, never timing. The op head is *optimistic*: an op is allowed when ANY enabled
 slot allows it; a slot/op mismatch is rejected at execution time instead.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from tamiyo_tui.domain.actions import (
@@ -59,21 +58,6 @@ class MaskInputs:
     topology: str = "cnn"
     min_prune_age: int = MIN_PRUNE_AGE
     allow_governor_override: bool = False
-
-    def __hash__(self) -> int:
-        # The dataclass hash would hash the slot_states dict and fail; a frozenset matches dict equality.
-        return hash(
-            (
-                frozenset(self.slot_states.items()),
-                self.enabled_slots,
-                self.slot_config,
-                self.total_seeds,
-                self.max_seeds,
-                self.topology,
-                self.min_prune_age,
-                self.allow_governor_override,
-            )
-        )
 
     @property
     def ordered_enabled(self) -> tuple[str, ...]:
@@ -136,12 +120,11 @@ class MaskExplanation:
     """Verdicts for every option of every head, in canonical head and option order."""
 
     heads: Mapping[str, tuple[OptionVerdict, ...]]
-    # Derived from ``heads`` once: a step reads the masks and columns several times, and explain_masks
-    # hands one explanation to every caller that asks about the same state.
+    # Derived from ``heads`` once: a step reads the masks and columns several times.
     _columns: dict[str, HeadColumns] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Read-only, since it is shared.
+        # Read-only: the session, the records and the "why" panel share one explanation.
         object.__setattr__(self, "heads", MappingProxyType(dict(self.heads)))
         object.__setattr__(self, "_columns", {head: HeadColumns.of(self.heads[head]) for head in HEAD_NAMES})
 
@@ -175,8 +158,6 @@ def _blueprint_verdicts(inputs: MaskInputs) -> tuple[OptionVerdict, ...]:
     return _blueprint_verdicts_for("transformer" if inputs.topology == "transformer" else "cnn")
 
 
-# Verdicts are frozen, so the ones that depend only on the topology or the head are built once and shared.
-@functools.cache
 def _blueprint_verdicts_for(topology: str) -> tuple[OptionVerdict, ...]:
     registered = blueprints_for_topology(topology)
     verdicts = []
@@ -211,7 +192,6 @@ def _blueprint_verdicts_for(topology: str) -> tuple[OptionVerdict, ...]:
     return tuple(verdicts)
 
 
-@functools.cache
 def _always_open(head: str, enum: type, why: str) -> tuple[OptionVerdict, ...]:
     return tuple(OptionVerdict(head, member.name, True, why) for member in enum)
 
@@ -275,28 +255,12 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
             return "no enabled slot holds a seed"
         return "; ".join(describe_slot(sid, info) for sid, info in occupied)
 
-    verdicts[LifecycleOp.SET_ALPHA_TARGET] = (
-        OptionVerdict(
-            "op",
-            "SET_ALPHA_TARGET",
-            True,
-            f"seed in BLENDING/HOLDING with alpha mode HOLD: {_describe(retarget)}",
-            retarget,
-        )
-        if retarget
-        else OptionVerdict(
-            "op",
-            "SET_ALPHA_TARGET",
-            False,
-            "needs a seed in BLENDING or HOLDING whose alpha mode is HOLD: "
-            + occupied_summary(
-                lambda sid, info: (
-                    f"{sid} is {_stage_name(info.stage)}"
-                    + (f" with alpha mode {_mode_name(info.alpha_mode)}" if info.stage in RETARGETABLE_STAGES else "")
-                )
-            ),
-        )
-    )
+    def stage_of(sid: str, info: MaskSeedInfo) -> str:
+        return f"{sid} is {_stage_name(info.stage)}"
+
+    def stage_and_mode(sid: str, info: MaskSeedInfo) -> str:
+        mode = f" with alpha mode {_mode_name(info.alpha_mode)}" if info.stage in RETARGETABLE_STAGES else ""
+        return stage_of(sid, info) + mode
 
     def prune_blocker(sid: str, info: MaskSeedInfo) -> str:
         if info.stage not in PRUNABLE_STAGES:
@@ -305,52 +269,44 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
             return f"{sid} is {info.seed_age_epochs} epoch(s) old, below min_prune_age {inputs.min_prune_age}"
         return f"{sid} alpha mode is {_mode_name(info.alpha_mode)}, not HOLD (a ramp is in progress)"
 
-    override_note = " (governor override: alpha mode not required to be HOLD)" if inputs.allow_governor_override else ""
-    verdicts[LifecycleOp.PRUNE] = (
-        OptionVerdict(
-            "op",
-            "PRUNE",
-            True,
-            f"prunable seed, age ≥ {inputs.min_prune_age}"
-            + (override_note if inputs.allow_governor_override else ", alpha mode HOLD")
-            + f": {_describe(prune)}",
-            prune,
-        )
-        if prune
-        else OptionVerdict(
-            "op",
-            "PRUNE",
-            False,
-            "needs a GERMINATED/TRAINING/BLENDING/HOLDING seed old enough and in alpha mode HOLD: "
-            + occupied_summary(prune_blocker),
-        )
+    def slot_op(op: LifecycleOp, slots: tuple[str, ...], allowed: str, needs: str, blocker) -> OptionVerdict:
+        """An op that some enabled slots allow (named), or none (each occupied slot's blocker said)."""
+        if slots:
+            return OptionVerdict("op", op.name, True, f"{allowed}: {_describe(slots)}", slots)
+        return OptionVerdict("op", op.name, False, f"{needs}: {occupied_summary(blocker)}")
+
+    prune_condition = (
+        " (governor override: alpha mode not required to be HOLD)"
+        if inputs.allow_governor_override
+        else ", alpha mode HOLD"
     )
-    verdicts[LifecycleOp.FOSSILIZE] = (
-        OptionVerdict("op", "FOSSILIZE", True, f"seed in HOLDING: {_describe(fossilize)}", fossilize)
-        if fossilize
-        else OptionVerdict(
-            "op",
-            "FOSSILIZE",
-            False,
-            "only a HOLDING seed can be fossilized: "
-            + occupied_summary(lambda sid, info: f"{sid} is {_stage_name(info.stage)}"),
-        )
+    verdicts[LifecycleOp.SET_ALPHA_TARGET] = slot_op(
+        LifecycleOp.SET_ALPHA_TARGET,
+        retarget,
+        "seed in BLENDING/HOLDING with alpha mode HOLD",
+        "needs a seed in BLENDING or HOLDING whose alpha mode is HOLD",
+        stage_and_mode,
     )
-    verdicts[LifecycleOp.ADVANCE] = (
-        OptionVerdict("op", "ADVANCE", True, f"seed in GERMINATED/TRAINING/BLENDING: {_describe(advance)}", advance)
-        if advance
-        else OptionVerdict(
-            "op",
-            "ADVANCE",
-            False,
-            "needs a seed in GERMINATED, TRAINING or BLENDING: "
-            + occupied_summary(lambda sid, info: f"{sid} is {_stage_name(info.stage)}"),
-        )
+    verdicts[LifecycleOp.PRUNE] = slot_op(
+        LifecycleOp.PRUNE,
+        prune,
+        f"prunable seed, age ≥ {inputs.min_prune_age}{prune_condition}",
+        "needs a GERMINATED/TRAINING/BLENDING/HOLDING seed old enough and in alpha mode HOLD",
+        prune_blocker,
+    )
+    verdicts[LifecycleOp.FOSSILIZE] = slot_op(
+        LifecycleOp.FOSSILIZE, fossilize, "seed in HOLDING", "only a HOLDING seed can be fossilized", stage_of
+    )
+    verdicts[LifecycleOp.ADVANCE] = slot_op(
+        LifecycleOp.ADVANCE,
+        advance,
+        "seed in GERMINATED/TRAINING/BLENDING",
+        "needs a seed in GERMINATED, TRAINING or BLENDING",
+        stage_of,
     )
     return tuple(verdicts[op] for op in LifecycleOp), can_germinate, bool(retarget)
 
 
-@functools.cache
 def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[OptionVerdict, ...]:
     if open_:
         return tuple(
@@ -372,33 +328,6 @@ def _fallback_verdicts(head: str, enum: type, keep: str, open_: bool) -> tuple[O
 
 def explain_masks(inputs: MaskInputs) -> MaskExplanation:
     """Every head's verdicts with reasons. ``masks()`` of the result is the mask itself."""
-    return _explain(_with_ages_capped(inputs))
-
-
-def _with_ages_capped(inputs: MaskInputs) -> MaskInputs:
-    """``inputs`` with every seed age past ``min_prune_age`` lowered to it: the same explanation, word for word.
-
-    The rules only ask whether a seed has reached the minimum, and the words name an age only below it. So
-    a seed that keeps its stage and alpha mode leaves its slot's explanation unchanged as it ages, and
-    ``_explain`` can share one result across those epochs instead of rebuilding it every step.
-    """
-    limit = inputs.min_prune_age
-    states = inputs.slot_states
-    if all(info is None or info.seed_age_epochs <= limit for info in states.values()):
-        return inputs
-    capped = {
-        slot_id: info
-        if info is None or info.seed_age_epochs <= limit
-        else MaskSeedInfo(info.stage, limit, info.alpha_mode)
-        for slot_id, info in states.items()
-    }
-    return replace(inputs, slot_states=capped)
-
-
-# A step asks for the same state's explanation more than once (the session, the heuristic, the "why"
-# panel), and an idle stretch of an episode repeats states; the result is immutable, so it is shared.
-@functools.lru_cache(maxsize=1024)
-def _explain(inputs: MaskInputs) -> MaskExplanation:
     op_verdicts, can_germinate, retargetable = _op_verdicts(inputs)
     open_ = can_germinate or retargetable
     return MaskExplanation(

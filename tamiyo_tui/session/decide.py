@@ -147,7 +147,7 @@ class PolicyRunner:
     def _to_decision(
         self, name: str, result: Any, observation: Observation, next_state: Any, telemetry: bool | None
     ) -> BundleDecision:
-        row = to_host(result).rows[0]
+        (row,) = to_host(result)
         action = FactoredAction.from_indices(*(row.heads[head].action for head in HEAD_NAMES))
         return BundleDecision(
             bundle=name,

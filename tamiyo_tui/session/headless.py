@@ -13,13 +13,13 @@ from rich.console import Console, Group, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tamiyo_tui import __version__
 from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.policy.devices import use_one_cpu_thread
 from tamiyo_tui.session.expectations import CheckFailure, count_checks, evaluate
 from tamiyo_tui.session.jsonl import RecordWriter
 from tamiyo_tui.session.loading import LoadedPolicies, load_policies
-from tamiyo_tui.session.policy_spec import open_scenario
+from tamiyo_tui.session.policy_spec import PolicySpec, open_scenario
+from tamiyo_tui.session.recording import run_header
 from tamiyo_tui.session.records import DecisionRecord, RunHeader
 from tamiyo_tui.session.session import InspectionSession
 from tamiyo_tui.sim.scenario import Scenario
@@ -45,25 +45,34 @@ def open_run(
     shadow: bool = True,
     keep_records: bool = True,
 ) -> OpenedRun:
-    """Load a scenario and its policy and start a session on it; bad input raises an InputError.
+    """Load a scenario and its policy and start a session on it; bad input raises an InputError."""
+    scenario, spec = open_scenario(scenario_path, policy=policy, seed=seed)
+    return start_run(
+        scenario, spec, device=device, deterministic=deterministic, shadow=shadow, keep_records=keep_records
+    )
+
+
+def start_run(
+    scenario: Scenario,
+    spec: PolicySpec,
+    *,
+    device: str = "auto",
+    deterministic: bool = False,
+    shadow: bool = True,
+    keep_records: bool = True,
+) -> OpenedRun:
+    """Load the policies ``spec`` names and start a session on ``scenario``, both already read.
 
     Sets torch to one CPU thread for the process (``use_one_cpu_thread``): a session decides one state at a time.
     """
-    scenario, spec = open_scenario(scenario_path, policy=policy, seed=seed)
     use_one_cpu_thread()
     policies = load_policies(spec, scenario, device)
     scenario = policies.scenario
-    header = RunHeader(
-        tool_version=__version__,
-        scenario_name=scenario.name,
-        scenario_sha256=scenario.sha256,
-        scenario_path=scenario.path,
-        policy_id=spec.policy_id,
-        checkpoint_sha256=policies.checkpoint_sha256,
+    header = run_header(
+        scenario,
+        spec,
         device=str(policies.device),
-        seed=scenario.seed,
-        slot_ids=scenario.slot_config.slot_ids,
-        episode_length=scenario.episode_length,
+        checkpoint_sha256=policies.checkpoint_sha256,
         telemetry_features=policies.runner.use_telemetry,
     )
     session = InspectionSession(

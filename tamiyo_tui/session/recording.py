@@ -1,4 +1,5 @@
-"""Turn one step (observation, mask explanation, the bundle's numbers, the outcome) into a DecisionRecord."""
+"""Turn one step (observation, mask explanation, the bundle's numbers, the outcome) into a DecisionRecord, and
+a run into its header; what the scenario says about an epoch (its notes, its scripted action). Pure: no torch."""
 
 from __future__ import annotations
 
@@ -6,27 +7,73 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from tamiyo_tui import __version__
 from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.alpha import ALPHA_MODE_NAMES
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.stages import STAGE_NAMES
-from tamiyo_tui.rules.masks import MaskExplanation
+from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs, explain_masks
 from tamiyo_tui.session.records import (
     DecisionRecord,
     HeadRecord,
     HostSummary,
     ObservationSummary,
     OutcomeRecord,
+    RunHeader,
     SlotSummary,
     Source,
     TransitionRecord,
 )
+from tamiyo_tui.sim.scenario import ActionEvent, ActionSpec, NoteEvent, Scenario
 from tamiyo_tui.sim.simulator import ActionOutcome
 
 if TYPE_CHECKING:  # decide.py imports torch; building a record from its numbers must not
     from tamiyo_tui.session.decide import BundleDecision
+    from tamiyo_tui.session.policy_spec import PolicySpec
 
 EMPTY = "EMPTY"
+
+
+def run_header(
+    scenario: Scenario,
+    spec: PolicySpec,
+    *,
+    device: str,
+    checkpoint_sha256: str | None = None,
+    telemetry_features: bool = False,
+) -> RunHeader:
+    """The header of a run of ``scenario`` by ``spec``'s policy. Before the policy has loaded (the TUI's first
+    frame) ``device`` is the one asked for, and the checkpoint's hash and the telemetry flag are not known."""
+    return RunHeader(
+        tool_version=__version__,
+        scenario_name=scenario.name,
+        scenario_sha256=scenario.sha256,
+        scenario_path=scenario.path,
+        policy_id=spec.policy_id,
+        checkpoint_sha256=checkpoint_sha256,
+        device=device,
+        seed=scenario.seed,
+        slot_ids=scenario.slot_config.slot_ids,
+        episode_length=scenario.episode_length,
+        telemetry_features=telemetry_features,
+    )
+
+
+def scenario_notes(scenario: Scenario, epoch: int) -> tuple[str, ...]:
+    return tuple(event.text for event in scenario.events_at(epoch) if isinstance(event, NoteEvent))
+
+
+def scripted_action(scenario: Scenario, epoch: int) -> ActionSpec | None:
+    """The scenario's action for ``epoch``, which replaces the policy's, if it has one."""
+    for event in scenario.events_at(epoch):
+        if isinstance(event, ActionEvent):
+            return event.action
+    return None
+
+
+def explain_state(observation: Observation, *, governor_override: bool) -> MaskExplanation:
+    """The rule set's verdict on every option of this state (what the why panel and the records show)."""
+    return explain_masks(MaskInputs.from_observation(observation, allow_governor_override=governor_override))
 
 
 def summarize_observation(obs: Observation) -> ObservationSummary:

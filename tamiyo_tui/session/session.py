@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 from tamiyo_tui.domain.actions import FactoredAction
 from tamiyo_tui.domain.observation import Observation
-from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs, explain_masks
+from tamiyo_tui.rules.masks import MaskExplanation
 from tamiyo_tui.session.decide import BundleDecision, PolicyRunner, RunnerState
-from tamiyo_tui.session.recording import build_record
+from tamiyo_tui.session.recording import build_record, explain_state, scenario_notes, scripted_action
 from tamiyo_tui.session.records import DecisionRecord, RunHeader, Source
-from tamiyo_tui.sim.scenario import ActionEvent, ActionSpec, NoteEvent, Scenario
+from tamiyo_tui.sim.scenario import ActionSpec, Scenario
 from tamiyo_tui.sim.simulator import ActionOutcome, SimSnapshot, Simulator
 
 DEFAULT_CHECKPOINT_EVERY = 32
@@ -144,10 +144,9 @@ class InspectionSession:
 
     def explanation(self) -> MaskExplanation:
         if self._cursor.explanation is None:
-            inputs = MaskInputs.from_observation(
-                self.observation(), allow_governor_override=self.governor_override_active
+            self._cursor.explanation = explain_state(
+                self.observation(), governor_override=self.governor_override_active
             )
-            self._cursor.explanation = explain_masks(inputs)
         return self._cursor.explanation
 
     def pending_decisions(self, *, every_bundle: bool = False) -> dict[str, BundleDecision]:
@@ -182,13 +181,10 @@ class InspectionSession:
         self._cursor.decisions = dict(decisions)
 
     def notes_at(self, epoch: int) -> tuple[str, ...]:
-        return tuple(e.text for e in self.scenario.events_at(epoch) if isinstance(e, NoteEvent))
+        return scenario_notes(self.scenario, epoch)
 
     def scripted_action(self, epoch: int) -> ActionSpec | None:
-        for event in self.scenario.events_at(epoch):
-            if isinstance(event, ActionEvent):
-                return event.action
-        return None
+        return scripted_action(self.scenario, epoch)
 
     # --- moving -------------------------------------------------------------------------------------
 

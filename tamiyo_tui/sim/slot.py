@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from enum import IntEnum
 
 from tamiyo_tui.domain.actions import (
@@ -106,7 +106,7 @@ _SEED = struct.Struct(
     f"<8B{len(_PACKED_CONTROLLER_INTS) + len(_PACKED_INTS)}I{len(_PACKED_CONTROLLER_FLOATS) + len(_PACKED_FLOATS)}d"
 )
 # The telemetry snapshot follows, each field packed by the type of its default.
-_TELEMETRY = struct.Struct("<" + "".join({bool: "?", int: "i", float: "d"}[type(v)] for v in SeedTelemetry()))
+_TELEMETRY = struct.Struct("<" + "".join({bool: "?", int: "i", float: "d"}[type(v)] for v in astuple(SeedTelemetry())))
 # Stages in which the trainer measures a seed's gradients (the seed's parameters are being trained).
 GRADIENT_STAGES = frozenset({SeedStage.TRAINING, SeedStage.BLENDING})
 
@@ -268,7 +268,7 @@ class SeedState:
             *(getattr(self, name) for name in _PACKED_INTS),
             *(getattr(c, name) for name in _PACKED_CONTROLLER_FLOATS),
             *(getattr(self, name) or 0.0 for name in _PACKED_FLOATS),
-        ) + _TELEMETRY.pack(*self.telemetry)
+        ) + _TELEMETRY.pack(*astuple(self.telemetry))
 
     @classmethod
     def unpack_from(cls, slot_id: str, buffer: bytes, offset: int) -> tuple[SeedState, int]:

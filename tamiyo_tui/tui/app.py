@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.containers import Grid
@@ -20,10 +20,11 @@ from textual.widgets import Footer
 
 from tamiyo_tui.domain.actions import FactoredAction
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
+from tamiyo_tui.session.preview import Preview
 from tamiyo_tui.session.records import DecisionRecord
+from tamiyo_tui.session.view import OPERATION_ERRORS, ComparisonView, Frame, Inspector, LiveControls, Update
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
-from tamiyo_tui.tui.engine import OPERATION_ERRORS, EngineThread, LoadRequest, load_inspector
-from tamiyo_tui.tui.frames import ComparisonView, Frame, Inspector, Update
+from tamiyo_tui.tui.engine import EngineThread
 from tamiyo_tui.tui.screens.compare import CompareScreen
 from tamiyo_tui.tui.screens.help import HelpScreen
 from tamiyo_tui.tui.screens.override import OverrideScreen
@@ -34,9 +35,6 @@ from tamiyo_tui.tui.widgets.host import HostPanel
 from tamiyo_tui.tui.widgets.slots import SlotGrid
 from tamiyo_tui.tui.widgets.timeline import Timeline
 from tamiyo_tui.tui.widgets.why import WhyPanel
-
-if TYPE_CHECKING:
-    from tamiyo_tui.tui.live import LiveInspector
 
 R = TypeVar("R")
 
@@ -56,7 +54,7 @@ class TamiyoApp(App[None]):
         self,
         first: Frame,
         *,
-        load: LoadRequest | None = None,
+        load: Preview | None = None,
         inspector: Inspector | None = None,
         export_path: Path | None = None,
         run_interval: float = RUN_INTERVAL_S,
@@ -66,7 +64,7 @@ class TamiyoApp(App[None]):
         self.frame = first
         self._load = load
         self._inspector: Inspector | None = inspector
-        self._live: LiveInspector | None = None
+        self._live: LiveControls | None = None
         self._engine: EngineThread | None = None
         self._export_path = export_path
         self._run_interval = run_interval
@@ -152,15 +150,15 @@ class TamiyoApp(App[None]):
 
     def _start_loading(self) -> None:
         assert self._load is not None and self._engine is not None
-        request = self._load
+        preview = self._load
 
-        def load() -> tuple[LiveInspector, Update]:
-            live = load_inspector(request)
+        def load() -> tuple[LiveControls, Update]:
+            live = preview.open()
             return live, live.current()
 
         self._run_job(load, self._loaded, on_error=self._load_failed)
 
-    def _loaded(self, loaded: tuple[LiveInspector, Update]) -> None:
+    def _loaded(self, loaded: tuple[LiveControls, Update]) -> None:
         self._live, update = loaded
         self._inspector = self._live
         self._apply(update)
@@ -213,13 +211,21 @@ class TamiyoApp(App[None]):
             return None
         return self._inspector
 
-    def _live_or_notice(self, action: str) -> LiveInspector | None:
+    def _live_or_notice(self, action: str) -> LiveControls | None:
         if self._inspector_or_notice() is None:
             return None
         if self._live is None:
             title = COMMANDS_BY_ACTION[action].title
             self.notify(f"Review mode is read-only: {title} is not available", severity="warning")
         return self._live
+
+    def _live_before_the_end(self, action: str, over: str) -> LiveControls | None:
+        """The live inspector while the episode still has a state to decide on; else say ``over``."""
+        live = self._live_or_notice(action)
+        if live is not None and self.frame.done:
+            self.notify(over)
+            return None
+        return live
 
     # --- actions (bound through the command table) --------------------------------------------------
 
@@ -258,11 +264,10 @@ class TamiyoApp(App[None]):
         self.query_one(StatusHeader).show(self.frame, running=False)
 
     def action_override(self) -> None:
-        live = self._live_or_notice("override")
+        live = self._live_before_the_end(
+            "override", "The episode is over: step back (b) to override an earlier decision"
+        )
         if live is None:
-            return
-        if self.frame.done:
-            self.notify("The episode is over: step back (b) to override an earlier decision")
             return
         self._stop_running()  # the override is for the epoch on screen, so nothing may move it on
         if self.busy:
@@ -281,13 +286,9 @@ class TamiyoApp(App[None]):
             self._run_job(live.switch_bundle, self._apply)
 
     def action_compare(self) -> None:
-        live = self._live_or_notice("compare")
-        if live is None:
-            return
-        if self.frame.done:
-            self.notify("The episode is over: nothing left to compare")
-            return
-        self._run_job(live.compare, self._show_comparison)
+        live = self._live_before_the_end("compare", "The episode is over: nothing left to compare")
+        if live is not None:
+            self._run_job(live.compare, self._show_comparison)
 
     def _show_comparison(self, view: ComparisonView) -> None:
         self.push_screen(CompareScreen(view))

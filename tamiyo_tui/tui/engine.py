@@ -12,29 +12,9 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from tamiyo_tui.tui.live import LiveInspector
+from typing import Any, TypeVar
 
 T = TypeVar("T")
-
-# What can go wrong in a policy call without being a bug: bad input found late (a checkpoint, a device:
-# InputError is a ValueError), NaN/inf logits or an impossible sampled action (ValueError /
-# InvalidStateMachineError, a RuntimeError), a failed file write (OSError).
-OPERATION_ERRORS: tuple[type[Exception], ...] = (ValueError, RuntimeError, OSError)
-
-
-@dataclass(frozen=True, slots=True)
-class LoadRequest:
-    """What the command line asked for; the engine thread turns it into a live session."""
-
-    scenario_path: str
-    policy: str | None = None
-    device: str = "auto"
-    seed: int | None = None
-    deterministic: bool = False
 
 
 class EngineThread:
@@ -63,10 +43,3 @@ class EngineThread:
                 future.set_exception(err)
             else:
                 future.set_result(result)
-
-
-def load_inspector(request: LoadRequest) -> LiveInspector:
-    """Import torch, load the scenario's policies and start the session. Runs on the engine thread."""
-    from tamiyo_tui.tui.live import LiveInspector
-
-    return LiveInspector.open(request)

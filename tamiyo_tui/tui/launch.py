@@ -12,12 +12,9 @@ import argparse
 from pathlib import Path
 
 from tamiyo_tui.errors import InputError
-from tamiyo_tui.session.jsonl import RecordFileError, read_run
-from tamiyo_tui.session.policy_spec import open_scenario
+from tamiyo_tui.session.preview import open_preview
+from tamiyo_tui.session.review import open_review
 from tamiyo_tui.tui.app import RUN_INTERVAL_S, TamiyoApp
-from tamiyo_tui.tui.engine import LoadRequest
-from tamiyo_tui.tui.frames import first_frame
-from tamiyo_tui.tui.review import ReviewInspector
 
 EXIT_OK = 0
 
@@ -37,21 +34,19 @@ def build_live_app(
     export_dir: Path | None = None,
     run_interval: float = RUN_INTERVAL_S,
 ) -> TamiyoApp:
-    scenario, spec = open_scenario(scenario_path, policy=policy, seed=seed)
-    first = first_frame(
-        scenario, bundle=spec.bundle, policy_id=spec.policy_id, device=device, deterministic=deterministic
-    )
-    request = LoadRequest(scenario_path, policy, device, seed, deterministic)
+    """The scenario and the policy file are read here, once: the first frame and, on the engine thread, the
+    session start from what was read."""
+    preview = open_preview(scenario_path, policy=policy, device=device, seed=seed, deterministic=deterministic)
     return TamiyoApp(
-        first, load=request, export_path=export_path_for(scenario_path, export_dir), run_interval=run_interval
+        preview.first_frame(),
+        load=preview,
+        export_path=export_path_for(scenario_path, export_dir),
+        run_interval=run_interval,
     )
 
 
 def build_review_app(records_path: str) -> TamiyoApp:
-    run = read_run(records_path)
-    if not run.decisions:
-        raise RecordFileError(f"{records_path}: no decision records to review (only a header)")
-    inspector = ReviewInspector(run)
+    inspector = open_review(records_path)
     return TamiyoApp(inspector.frame(), inspector=inspector)
 
 

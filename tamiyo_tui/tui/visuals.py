@@ -10,6 +10,7 @@ from rich.text import Text
 from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.constants import DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE, RESETTING_EPOCHS
 from tamiyo_tui.domain.stages import SeedStage
+from tamiyo_tui.session.view import REJECTED  # the session's notices draw it too: one glyph for both
 
 EMPTY_STAGE = "EMPTY"  # what records and scenarios call a slot without a seed
 
@@ -37,7 +38,6 @@ COOLDOWN_EPOCHS: dict[str, int] = {
 MASKED = "⊘"
 CHOSEN = "▶"
 ACCEPTED = "✓"
-REJECTED = "✗"
 DISAGREE = "≠"
 BRANCH = "⑂"
 NOTE = "✎"

@@ -1,4 +1,4 @@
-"""Feature extraction: the layout, every normalisation rule, and the batch path equal to the per-env reference."""
+"""Feature extraction: the layout, every normalisation rule, and the tensor of a batch of observations."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from tamiyo_tui.domain.actions import BLUEPRINT_IDS, BlueprintAction
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
@@ -22,9 +20,8 @@ from tamiyo_tui.policy.features import (
     SLOT_FEATURE_SIZE,
     BaseFeature,
     SlotFeature,
-    batch_features,
-    batch_features_reference,
     feature_names,
+    features_tensor,
     get_feature_size,
     observation_features,
     slot_block_start,
@@ -33,12 +30,12 @@ from tamiyo_tui.policy.features import (
 Extractor = Callable[[Observation], list[float]]
 
 
-def _batched(obs: Observation) -> list[float]:
-    # float64 so the batch path can be compared with exact Python values, like the reference.
-    return batch_features([obs], dtype=torch.float64)[0].tolist()
+def _as_tensor(obs: Observation) -> list[float]:
+    # float64 so the tensor can be compared with exact Python values.
+    return features_tensor([obs], dtype=torch.float64)[0].tolist()
 
 
-EXTRACTORS = pytest.mark.parametrize("extract", [observation_features, _batched], ids=["reference", "batched"])
+EXTRACTORS = pytest.mark.parametrize("extract", [observation_features, _as_tensor], ids=["list", "tensor"])
 
 
 def _report(slot_id: str = "r0c0", stage: SeedStage = SeedStage.TRAINING, **fields: object) -> SlotReport:
@@ -119,7 +116,7 @@ def test_feature_size_per_slot_count(num_slots: int, size: int) -> None:
     assert get_feature_size(config) == size
     assert len(feature_names(config)) == size
     assert len(observation_features(_observation(slot_config=config))) == size
-    assert batch_features([_observation(slot_config=config)] * 2).shape == (2, size)
+    assert features_tensor([_observation(slot_config=config)] * 2).shape == (2, size)
 
 
 def test_default_config_is_the_multislot_size_and_blocks_start_at_23_plus_39k() -> None:
@@ -363,7 +360,7 @@ def test_slot_blocks_follow_slot_config_order_on_a_grid(extract: Extractor) -> N
     assert _slot_block(features, 4)[SlotFeature.ALPHA] == 0.5
 
 
-# --- batch path ----------------------------------------------------------------------------------------
+# --- random observations -------------------------------------------------------------------------------
 
 _SPECIAL_FLOATS = (math.inf, -math.inf, math.nan, 0.0, -0.0)
 
@@ -430,91 +427,38 @@ def _random_observation(rng: random.Random, config: SlotConfig) -> Observation:
 @pytest.mark.parametrize(
     "config", [SlotConfig.default(), SlotConfig.for_grid(2, 3), SlotConfig(("r0c0",))], ids=["1x3", "2x3", "1x1"]
 )
-def test_batch_equals_reference_on_random_observations(config: SlotConfig) -> None:
-    rng = random.Random(20251228)
+def test_the_tensor_holds_every_observations_features_rounded_once(config: SlotConfig) -> None:
+    rng = random.Random(11)
     observations = [_random_observation(rng, config) for _ in range(200)]
-    batch = batch_features(observations)
-    reference = batch_features_reference(observations)
+    batch = features_tensor(observations)
+    expected = torch.tensor([observation_features(obs) for obs in observations], dtype=torch.float64)
     assert batch.dtype == torch.float32
     assert batch.shape == (200, get_feature_size(config))
-    assert torch.equal(batch, reference)
+    assert torch.equal(batch, expected.float())
     assert not batch.isnan().any()
 
 
-def test_batch_honours_dtype_and_device() -> None:
-    observations = [_random_observation(random.Random(seed), SlotConfig.default()) for seed in range(3)]
-    batch = batch_features(observations, device="cpu", dtype=torch.float64)
+def test_the_tensor_honours_dtype_and_device() -> None:
+    observations = [_observation(), _observation(reports={"r0c1": _report("r0c1")})]
+    batch = features_tensor(observations, device="cpu", dtype=torch.float64)
     assert batch.dtype == torch.float64
     assert batch.device.type == "cpu"
     assert batch.tolist() == [observation_features(obs) for obs in observations]
 
 
-def test_batch_reads_a_slot_missing_from_the_mapping_as_empty() -> None:
+def test_a_slot_missing_from_the_mapping_reads_as_empty() -> None:
     three_slots = Observation(host=HostMetrics(), slots={"r0c1": _report("r0c1")}, slot_config=SlotConfig.default())
-    one_slot = Observation(host=HostMetrics(), slots={}, slot_config=SlotConfig(("r0c0",)))
-    for obs in (three_slots, one_slot):
-        assert batch_features([obs, obs], dtype=torch.float64).tolist() == [observation_features(obs)] * 2
-
-
-@pytest.mark.parametrize(
-    ("host_fields", "report_fields", "observation_fields"),
-    [
-        ({}, {"stage": 3.0}, {}),
-        ({}, {"stage": 3.5}, {}),
-        ({"epoch": 2.5}, {"alpha_steps_total": 2.5, "blend_tempo_epochs": 5.0}, {"max_epochs": 20.0}),
-        ({}, {}, {"total_params": 2**70}),
-    ],
-    ids=["integral-float-stage", "fractional-stage", "float-counts", "int-past-int64"],
-)
-def test_batch_equals_reference_when_an_int_field_holds_another_number(
-    host_fields: dict[str, object], report_fields: dict[str, object], observation_fields: dict[str, object]
-) -> None:
-    host = HostMetrics(**host_fields)  # type: ignore[arg-type]
-    obs = _observation(host, {"r0c0": _report(**report_fields)}, **observation_fields)
-    assert batch_features([obs, obs], dtype=torch.float64).tolist() == [observation_features(obs)] * 2
-
-
-_finite_or_special = st.floats(allow_nan=True, allow_infinity=True, width=64)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    loss=_finite_or_special,
-    delta=_finite_or_special,
-    history=st.lists(_finite_or_special, max_size=7),
-    contribution=st.none() | _finite_or_special,
-    scaffolding=_finite_or_special,
-    steps=st.integers(-5, 60),
-    max_epochs=st.integers(0, 60),
-)
-def test_batch_equals_reference_for_any_float(
-    loss: float,
-    delta: float,
-    history: list[float],
-    contribution: float | None,
-    scaffolding: float,
-    steps: int,
-    max_epochs: int,
-) -> None:
-    host = HostMetrics(
-        val_loss=loss, best_val_loss=loss, loss_delta=delta, accuracy_delta=delta, loss_history=tuple(history)
+    with_empty = Observation(
+        host=HostMetrics(),
+        slots={"r0c0": None, "r0c1": _report("r0c1"), "r0c2": None},
+        slot_config=SlotConfig.default(),
     )
-    report = _report(
-        counterfactual_contribution=contribution,
-        alpha_velocity=delta,
-        interaction_sum=scaffolding,
-        boost_received=scaffolding,
-        alpha_steps_total=steps,
-        time_to_target=steps,
-    )
-    obs = _observation(host, {"r0c0": report}, max_epochs=max_epochs)
-    assert batch_features([obs], dtype=torch.float64)[0].tolist() == observation_features(obs)
+    assert observation_features(three_slots) == observation_features(with_empty)
 
 
-@pytest.mark.parametrize("extract_batch", [batch_features, batch_features_reference], ids=["batched", "reference"])
-def test_mixed_slot_configs_are_rejected(extract_batch: Callable[..., torch.Tensor]) -> None:
+def test_mixed_slot_configs_are_rejected() -> None:
     mixed = [_observation(), _observation(slot_config=SlotConfig.for_grid(2, 3))]
     with pytest.raises(ValueError, match="share one slot config"):
-        extract_batch(mixed)
+        features_tensor(mixed)
     with pytest.raises(ValueError, match="at least one observation"):
-        extract_batch([])
+        features_tensor([])

@@ -12,9 +12,7 @@ import torch
 from tamiyo_tui.domain.actions import HEAD_NAMES, GerminationStyle, LifecycleOp
 from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
 from tamiyo_tui.domain.slots import SlotConfig
-from tamiyo_tui.policy.distributions import InvalidStateMachineError, MaskedCategorical
-from tamiyo_tui.policy.network import SAMPLING_ORDER, DecisionChecks, FactoredRecurrentActorCritic, HeadTensors
-from tamiyo_tui.policy.types import ActionResult
+from tamiyo_tui.policy.network import SAMPLING_ORDER, FactoredRecurrentActorCritic
 
 HEAD_SIZES = {
     "slot": 3,
@@ -221,14 +219,13 @@ def test_deterministic_action_is_argmax_of_masked_logits() -> None:
     assert torch.equal(result.op_logits, result.heads.masked_logits["op"])
 
 
-@pytest.mark.parametrize("path", ["get_action", "act_fast"])
 @pytest.mark.parametrize("deterministic", [True, False])
-def test_style_is_forced_to_sigmoid_add_when_op_ignores_style(path: str, deterministic: bool) -> None:
+def test_style_is_forced_to_sigmoid_add_when_op_ignores_style(deterministic: bool) -> None:
     net = scrambled_network(2)
     set_head_bias(net, "op", LifecycleOp.WAIT)
     set_head_bias(net, "style", GerminationStyle.LINEAR_ADD)
     generator = torch.Generator().manual_seed(0)
-    result = getattr(net, path)(torch.randn(3, 140), None, all_valid(3), deterministic, generator)
+    result = net.get_action(torch.randn(3, 140), None, all_valid(3), deterministic, generator)
     assert result.action["op"].tolist() == [LifecycleOp.WAIT] * 3
     assert result.action["style"].tolist() == [GerminationStyle.SIGMOID_ADD] * 3
     assert result.log_prob["style"].tolist() == [0.0] * 3
@@ -241,7 +238,7 @@ def test_style_follows_its_logits_when_op_uses_style(op: LifecycleOp) -> None:
     net = scrambled_network(3)
     set_head_bias(net, "op", op)
     set_head_bias(net, "style", GerminationStyle.LINEAR_ADD)
-    for path in (net.get_action, net.act_fast):
+    for path in [net.get_action]:
         result = path(torch.randn(2, 140), None, all_valid(2), True)
         assert result.action["style"].tolist() == [GerminationStyle.LINEAR_ADD] * 2
 
@@ -252,7 +249,7 @@ def test_masked_option_is_never_sampled() -> None:
     masks["blueprint"][:] = False
     masks["blueprint"][:, 3] = True
     masks["op"][:, [LifecycleOp.WAIT, LifecycleOp.PRUNE]] = False
-    for path in (net.get_action, net.act_fast):
+    for path in [net.get_action]:
         result = path(torch.randn(256, 140), None, masks, False, torch.Generator().manual_seed(1))
         assert torch.all(result.action["blueprint"] == 3)
         assert not torch.isin(result.action["op"], torch.tensor([LifecycleOp.WAIT, LifecycleOp.PRUNE])).any()
@@ -263,7 +260,7 @@ def test_sampling_frequencies_follow_probabilities() -> None:
     with torch.no_grad():
         net.op_head[2].weight.zero_()
         net.op_head[2].bias.copy_(torch.tensor([0.0, 1.0, 2.0, 0.5, -1.0, 1.5]))
-    result = net.act_fast(torch.randn(10_000, 140), None, all_valid(10_000), False, torch.Generator().manual_seed(7))
+    result = net.get_action(torch.randn(10_000, 140), None, all_valid(10_000), False, torch.Generator().manual_seed(7))
     frequencies = torch.bincount(result.action["op"], minlength=6).double() / 10_000
     expected = torch.softmax(torch.tensor([0.0, 1.0, 2.0, 0.5, -1.0, 1.5], dtype=torch.float64), dim=0)
     torch.testing.assert_close(frequencies, expected, atol=0.015, rtol=0)
@@ -276,9 +273,9 @@ def test_sampling_with_the_same_generator_state_repeats_exactly() -> None:
     draws = []
     for _ in range(12):
         saved = generator.get_state()
-        first = net.act_fast(state, hidden, masks, False, generator)
+        first = net.get_action(state, hidden, masks, False, generator)
         generator.set_state(saved)
-        again = net.act_fast(state, hidden, masks, False, generator)
+        again = net.get_action(state, hidden, masks, False, generator)
         assert {k: v.tolist() for k, v in first.action.items()} == {k: v.tolist() for k, v in again.action.items()}
         draws.append(tuple(int(first.action[name]) for name in HEAD_NAMES))
     assert len(set(draws)) > 1  # the generator does advance between decisions
@@ -340,124 +337,3 @@ def test_evaluate_actions_applies_style_override_and_has_gradients() -> None:
     assert log_probs["op"].shape == values.shape == (2, 3)
     (sum(lp.sum() for lp in log_probs.values()) + values.sum()).backward()
     assert net.op_head[2].weight.grad is not None and net.op_head[2].weight.grad.abs().sum() > 0
-
-
-# --- fast path -----------------------------------------------------------------------------------------
-
-
-def assert_same_decision(fast: ActionResult, reference: ActionResult, atol: float = 1e-6) -> None:
-    for name in HEAD_NAMES:
-        for field in ("raw_logits", "masked_logits", "probs", "entropy"):
-            torch.testing.assert_close(
-                getattr(fast.heads, field)[name], getattr(reference.heads, field)[name], atol=atol, rtol=0
-            )
-        torch.testing.assert_close(fast.log_prob[name], reference.log_prob[name], atol=atol, rtol=0)
-        assert torch.equal(fast.action[name], reference.action[name]), name
-    torch.testing.assert_close(fast.value, reference.value, atol=atol, rtol=0)
-    torch.testing.assert_close(fast.op_logits, reference.op_logits, atol=atol, rtol=0)
-    for fast_state, reference_state in zip(fast.hidden, reference.hidden, strict=True):
-        torch.testing.assert_close(fast_state, reference_state, atol=atol, rtol=0)
-
-
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("deterministic", [True, False])
-def test_fast_path_equals_per_module_path(seed: int, deterministic: bool) -> None:
-    net = scrambled_network(seed)
-    batch = 1 + seed
-    state, hidden = torch.randn(batch, 140), random_hidden(net, batch)
-    masks = random_masks(batch, torch.Generator().manual_seed(seed))
-    fast = net.act_fast(state, hidden, masks, deterministic, torch.Generator().manual_seed(seed))
-    reference = net.get_action(state, hidden, masks, deterministic, torch.Generator().manual_seed(seed))
-    assert_same_decision(fast, reference)
-
-
-def test_fast_path_equals_per_module_path_with_two_layers_and_missing_masks() -> None:
-    torch.manual_seed(11)
-    net = new_network(101, slots=2, hidden=64, layers=2)
-    scramble(net)
-    state, hidden = torch.randn(3, 101), random_hidden(net, 3)
-    masks = {"op": torch.tensor([[True, False, True, True, False, True]] * 3)}
-    fast = net.act_fast(state, hidden, masks, False, torch.Generator().manual_seed(4))
-    reference = net.get_action(state, hidden, masks, False, torch.Generator().manual_seed(4))
-    assert_same_decision(fast, reference)
-
-
-def test_fast_path_follows_load_state_dict_in_place_edits_and_dtype_changes() -> None:
-    net = scrambled_network(8)
-    state, hidden, masks = torch.randn(2, 140), random_hidden(net, 2), all_valid(2)
-    net.act_fast(state, hidden, masks, True)  # builds the packed weights
-
-    net.load_state_dict(scrambled_network(9).state_dict())
-    assert_same_decision(net.act_fast(state, hidden, masks, True), net.get_action(state, hidden, masks, True))
-
-    with torch.no_grad():
-        net.value_head[2].bias.add_(5.0)  # what an optimizer step does: an in-place update
-        net.op_head[0].weight.mul_(-1.0)
-    assert_same_decision(net.act_fast(state, hidden, masks, True), net.get_action(state, hidden, masks, True))
-
-    net.double()
-    hidden64 = tuple(t.double() for t in hidden)
-    fast = net.act_fast(state.double(), hidden64, masks, True)
-    assert fast.value.dtype == torch.float64
-    assert_same_decision(fast, net.get_action(state.double(), hidden64, masks, True))
-
-
-def test_fast_path_exposes_per_head_views_in_head_order() -> None:
-    net = new_network()
-    result = net.act_fast(torch.randn(2, 140), None, all_valid(2), True)
-    assert isinstance(result.action, HeadTensors)
-    assert list(result.action) == list(HEAD_NAMES)
-    assert len(result.heads.probs) == 8
-    assert {name: tuple(t.shape) for name, t in result.heads.probs.items()} == {
-        name: (2, size) for name, size in HEAD_SIZES.items()
-    }
-    assert result.action["op"].shape == (2,)
-
-
-# --- validity checks -----------------------------------------------------------------------------------
-
-
-def test_fast_path_defers_empty_mask_error_to_checks_with_reference_message() -> None:
-    net = new_network()
-    state = torch.randn(2, 140)
-    masks = all_valid(2)
-    masks["tempo"][1] = False
-    result = net.act_fast(state, None, masks, True)  # no error yet: the check travels with the result
-    checks = result.extras["checks"]
-    assert isinstance(checks, DecisionChecks)
-    assert not bool(checks.ok)
-    with pytest.raises(InvalidStateMachineError) as fast_error:
-        checks.verify()
-    with pytest.raises(InvalidStateMachineError) as reference_error:
-        net.get_action(state, None, masks, True)
-    assert str(fast_error.value) == str(reference_error.value)
-    assert str(fast_error.value).startswith("No valid actions available. Mask: ")
-
-
-def test_fast_path_defers_non_finite_logits_error_with_reference_message() -> None:
-    net = new_network()
-    with torch.no_grad():
-        net.blueprint_head[2].bias[4] = float("nan")
-    state, masks = torch.randn(1, 140), all_valid(1)
-    checks = net.act_fast(state, None, masks, True).extras["checks"]
-    with pytest.raises(ValueError, match="MaskedCategorical received logits with inf/nan values") as fast_error:
-        checks.verify()
-    with pytest.raises(ValueError) as reference_error:
-        net.get_action(state, None, masks, True)
-    assert str(fast_error.value) == str(reference_error.value)
-    assert "nan_count=1, inf_count=0" in str(fast_error.value)
-
-
-def test_valid_decision_passes_checks() -> None:
-    net = new_network()
-    result = net.act_fast(torch.randn(3, 140), None, all_valid(3), False)
-    assert bool(result.extras["checks"].ok)
-    result.extras["checks"].verify()
-
-
-def test_checks_follow_the_global_validation_switch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(MaskedCategorical, "validate", False)
-    masks = all_valid(1)
-    masks["op"][:] = False
-    result = new_network().act_fast(torch.randn(1, 140), None, masks, True)
-    assert "checks" not in result.extras

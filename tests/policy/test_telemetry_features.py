@@ -15,8 +15,8 @@ from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.policy.features import (
     TELEMETRY_FEATURE_SIZE,
-    batch_features,
     feature_names,
+    features_tensor,
     get_feature_size,
     observation_features,
     telemetry_features,
@@ -67,7 +67,7 @@ def _snapshots_by_epoch() -> dict[int, SeedTelemetry | None]:
         if report is not None and report.stage not in (SeedStage.PRUNED, SeedStage.EMBARGOED, SeedStage.RESETTING):
             assert report.telemetry.accuracy == obs.host.val_accuracy  # what the seed recorded this epoch
         features = observation_features(obs, telemetry=True)
-        batched = batch_features([obs], dtype=torch.float64, telemetry=True)[0].tolist()
+        batched = features_tensor([obs], dtype=torch.float64, telemetry=True)[0].tolist()
         assert features == batched
         assert features[-3 * TELEMETRY_FEATURE_SIZE :][:TELEMETRY_FEATURE_SIZE] == telemetry_features(
             None if report is None else report.telemetry
@@ -149,7 +149,7 @@ def test_whole_observations_with_telemetry_equal_the_reference_batched_extractor
     for case in cases:
         obs = _observation_from_json(case["observation"])
         ours = torch.tensor(observation_features(obs, telemetry=True), dtype=torch.float32).tolist()
-        batched = batch_features([obs], telemetry=True)[0].tolist()
+        batched = features_tensor([obs], telemetry=True)[0].tolist()
         assert len(ours) == len(case["features"]) == 218
         assert ours == case["features"], [
             (name, mine, theirs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -537,7 +538,7 @@ def observations(draw: st.DrawFn) -> Observation:
 
 
 def _with_slot(report: SlotReport, slot_id: str) -> SlotReport:
-    return report._replace(slot_id=slot_id)
+    return dataclasses.replace(report, slot_id=slot_id)
 
 
 @settings(max_examples=150, deadline=None)

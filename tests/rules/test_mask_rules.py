@@ -5,7 +5,6 @@ This module must not import torch: the rules are the torch-free reference the te
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 
@@ -27,7 +26,6 @@ from tamiyo_tui.rules.masks import (
     MaskInputs,
     MaskSeedInfo,
     OptionVerdict,
-    _explain,
     compute_masks,
     explain_masks,
 )
@@ -423,27 +421,3 @@ def test_mask_inputs_from_observation() -> None:
         allow_governor_override=True,
     )
     assert op(explain_masks(state), LifecycleOp.PRUNE).slots == ("r0c1",)
-
-
-def test_explanations_are_shared_across_ages_that_change_no_word() -> None:
-    # Each state is explained from scratch (the uncached rules, real ages) and through explain_masks, which
-    # shares one explanation among seeds past min_prune_age: the two must agree word for word.
-    rng = random.Random(7)
-    stages = [None, *SeedStage]
-    for _ in range(3000):
-        min_age = rng.choice([0, 1, 3])
-        states = {
-            slot_id: None
-            if (stage := rng.choice(stages)) is None
-            else seed(stage, age=rng.choice([0, 1, 2, 3, 4, 30]), mode=rng.choice(list(AlphaMode)))
-            for slot_id in CONFIG.slot_ids
-        }
-        state = inputs(states, min_prune_age=min_age, allow_governor_override=rng.random() < 0.3)
-        assert explain_masks(state) == _explain.__wrapped__(state), state
-
-
-def test_a_seed_ageing_past_min_prune_age_reuses_its_explanation() -> None:
-    older = [explain_masks(inputs({"r0c0": seed(SeedStage.TRAINING, age=age)})) for age in (1, 2, 40)]
-    assert older[0] is older[1] is older[2]
-    younger = explain_masks(inputs({"r0c0": seed(SeedStage.TRAINING, age=0)}))
-    assert "0 epoch(s) old" in op(younger, LifecycleOp.PRUNE).reason

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from tui_harness import NARROW, WIDE, lesson_app, press, screen, settle
 
-import tamiyo_tui.tui.app as app_module
 from tamiyo_tui.session.decide import PolicyRunner
-from tamiyo_tui.tui.engine import LoadRequest, load_inspector
-from tamiyo_tui.tui.live import LiveInspector
+from tamiyo_tui.session.live import LiveInspector
+from tamiyo_tui.session.preview import Preview
 from tamiyo_tui.tui.widgets.why import WhyPanel
 
 pytestmark = pytest.mark.timeout(60)
@@ -19,12 +18,13 @@ pytestmark = pytest.mark.timeout(60)
 
 async def test_keys_pressed_while_the_policy_loads_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = threading.Event()
+    open_session = Preview.open
 
-    def gated_load(request: LoadRequest) -> LiveInspector:
+    def gated_open(preview: Preview) -> LiveInspector:
         loaded.wait(timeout=30)
-        return load_inspector(request)
+        return open_session(preview)
 
-    monkeypatch.setattr(app_module, "load_inspector", gated_load)
+    monkeypatch.setattr(Preview, "open", gated_open)
     app = lesson_app(tmp_path)
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await pilot.pause()

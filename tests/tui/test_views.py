@@ -8,16 +8,9 @@ from pathlib import Path
 import pytest
 from tui_harness import write_lesson
 
+from tamiyo_tui.session.preview import open_preview
 from tamiyo_tui.session.records import HeadRecord
-from tamiyo_tui.sim.loader import load_scenario
-from tamiyo_tui.tui.frames import (
-    HEAD_DISPLAY_ORDER,
-    BranchMarker,
-    Decision,
-    TimelineRow,
-    action_label,
-    first_frame,
-)
+from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER, BranchMarker, Decision, TimelineRow, action_label
 from tamiyo_tui.tui.visuals import cooldown_left, fmt_logit, sparkline
 from tamiyo_tui.tui.widgets.heads import Selection, heads_text
 from tamiyo_tui.tui.widgets.timeline import timeline_rows
@@ -25,8 +18,7 @@ from tamiyo_tui.tui.widgets.timeline import timeline_rows
 
 @pytest.fixture
 def frame(tmp_path: Path):
-    scenario = load_scenario(write_lesson(tmp_path))
-    return first_frame(scenario, bundle="heuristic", policy_id="heuristic", device="cpu", deterministic=False)
+    return open_preview(str(write_lesson(tmp_path)), policy="heuristic", device="cpu").first_frame()
 
 
 def decided(frame, chosen: dict[str, str]):

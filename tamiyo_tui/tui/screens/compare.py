@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tamiyo_tui.tui.frames import ComparisonView
+from tamiyo_tui.session.view import ComparisonView
 from tamiyo_tui.tui.visuals import DISAGREE, fmt_prob, fmt_value
 
 DISAGREE_STYLE = "bold yellow"

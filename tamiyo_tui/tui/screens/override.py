@@ -16,8 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tamiyo_tui.domain.actions import FactoredAction
-from tamiyo_tui.rules.masks import OptionVerdict
-from tamiyo_tui.tui.frames import HEAD_DISPLAY_ORDER, Frame
+from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER, Frame, OptionVerdict
 from tamiyo_tui.tui.visuals import ACCEPTED, MASKED
 
 HEAD_NAME_WIDTH = 13

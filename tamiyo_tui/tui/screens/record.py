@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tamiyo_tui.session.records import DecisionRecord
-from tamiyo_tui.tui.frames import HEAD_DISPLAY_ORDER, action_label
+from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER, action_label
 from tamiyo_tui.tui.visuals import (
     CHOSEN,
     EMPTY_STAGE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tamiyo_tui.tui.frames import Frame, action_label
+from tamiyo_tui.session.view import Frame, action_label
 from tamiyo_tui.tui.visuals import ACCEPTED, ERROR_STYLE, NOTE, REJECTED, REJECTED_STYLE
 from tamiyo_tui.tui.widgets.text_line import TextLine
 

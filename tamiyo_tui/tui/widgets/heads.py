@@ -14,9 +14,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 
-from tamiyo_tui.rules.masks import OptionVerdict
 from tamiyo_tui.session.records import HeadRecord
-from tamiyo_tui.tui.frames import HEAD_DISPLAY_ORDER, Frame
+from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER, Frame, OptionVerdict
 from tamiyo_tui.tui.visuals import (
     CHOSEN,
     CHOSEN_STYLE,

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tamiyo_tui.tui.frames import Frame
+from tamiyo_tui.session.view import Frame
 from tamiyo_tui.tui.visuals import sparkline
 from tamiyo_tui.tui.widgets.text_line import TextLine
 

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 
-from tamiyo_tui.tui.frames import BranchMarker, Frame
+from tamiyo_tui.session.view import BranchMarker, Frame
 from tamiyo_tui.tui.visuals import BRANCH, NOTE, verdict_text
 
 CURSOR_STYLE = "reverse"

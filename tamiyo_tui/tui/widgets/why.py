@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tamiyo_tui.tui.frames import Frame
+from tamiyo_tui.session.view import Frame
 from tamiyo_tui.tui.visuals import ACCEPTED, CHOSEN, MASKED, fmt_prob
 from tamiyo_tui.tui.widgets.heads import Selection
 from tamiyo_tui.tui.widgets.text_line import TextLine

@@ -1,23 +1,14 @@
-"""Review mode: a recorded run (JSONL) drives every panel; stepping moves from record to record.
+"""Review: a recorded run (JSONL) answers like an inspector; stepping moves from record to record.
 
 Pure Python (no torch): a review opens instantly and never needs the policy that made the records.
 """
 
 from __future__ import annotations
 
-from tamiyo_tui.session.jsonl import RecordedRun
+from tamiyo_tui.session.frames import build_frame
+from tamiyo_tui.session.jsonl import RecordedRun, RecordFileError, read_run
 from tamiyo_tui.session.records import DecisionRecord
-from tamiyo_tui.tui.frames import (
-    HISTORY_POINTS,
-    BranchMarker,
-    Decision,
-    Frame,
-    TimelineItem,
-    TimelineRow,
-    Update,
-    action_label,
-    verdicts_from_heads,
-)
+from tamiyo_tui.session.view import HISTORY_POINTS, BranchMarker, Frame, TimelineItem, TimelineRow, Update, action_label
 
 
 def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineItem, ...]:
@@ -41,6 +32,14 @@ def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineIt
             )
         )
     return tuple(items)
+
+
+def open_review(records_path: str) -> ReviewInspector:
+    """The recorded run in a file; one that cannot be read, or holds no decision, raises a RecordFileError."""
+    run = read_run(records_path)
+    if not run.decisions:
+        raise RecordFileError(f"{records_path}: no decision records to review (only a header)")
+    return ReviewInspector(run)
 
 
 class ReviewInspector:
@@ -72,27 +71,17 @@ class ReviewInspector:
         return self.run.decisions[step]
 
     def frame(self) -> Frame:
-        header = self.run.header
-        record = self.run.decisions[self.index]
-        history = self.run.decisions[max(0, self.index + 1 - HISTORY_POINTS) : self.index + 1]
-        return Frame(
-            scenario=header.scenario_name,
-            episode_length=header.episode_length,
+        decisions = self.run.decisions
+        record = decisions[self.index]
+        return build_frame(
+            self.run.header,
+            record,
             position=self.index,
-            epoch=record.epoch,
-            observation=record.observation,
-            verdicts=verdicts_from_heads(record.heads),
-            decision=Decision(record.bundle, record.heads, record.value, record.hidden_norm, record.heuristic_reason),
             bundle=record.bundle,
-            policy_id=header.policy_id,
-            device=header.device,
-            telemetry_features=header.telemetry_features,
             deterministic=record.deterministic,
-            notes=record.notes,
-            accuracy=tuple(r.observation.host.val_accuracy for r in history),
-            loss=tuple(r.observation.host.val_loss for r in history),
+            earlier=(r.observation.host for r in decisions[max(0, self.index + 1 - HISTORY_POINTS) : self.index]),
             timeline=self._timeline,
             last=record,
-            done=self.index + 1 == len(self.run.decisions),
+            done=self.index + 1 == len(decisions),
             read_only=True,
         )

@@ -1,41 +1,37 @@
-"""The live inspector: an ``InspectionSession`` driven from the engine thread, answering with Frames.
+"""The live inspector: an ``InspectionSession`` answering each operation with an immutable ``Frame``.
 
-This module imports torch (through the session), so only the engine thread imports it, after the first
-frame is on screen. Every method runs there; what it returns is immutable and safe to hand to the UI.
+This module imports torch (through the session), so a view imports it only once its first frame is on
+screen (``Preview.open``); every method runs where policy work runs (the TUI's engine thread), and what
+it returns is safe to hand to another thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from tamiyo_tui.domain.actions import FactoredAction
-from tamiyo_tui.rules.masks import MaskExplanation
-from tamiyo_tui.session.decide import BundleDecision
-from tamiyo_tui.session.headless import OpenedRun, open_run
+from tamiyo_tui.session.frames import PendingState, build_frame, pending_state
+from tamiyo_tui.session.headless import OpenedRun, start_run
 from tamiyo_tui.session.jsonl import RecordWriter
-from tamiyo_tui.session.recording import head_records, summarize_observation
+from tamiyo_tui.session.policy_spec import PolicySpec
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.session.session import Comparison, InspectionSession, SessionFinished
-from tamiyo_tui.tui.engine import OPERATION_ERRORS, LoadRequest
-from tamiyo_tui.tui.frames import (
+from tamiyo_tui.session.view import (
     HEAD_DISPLAY_ORDER,
     HISTORY_POINTS,
+    OPERATION_ERRORS,
+    REJECTED,
     BranchMarker,
     ComparedHead,
     ComparisonView,
-    Decision,
     Frame,
     TimelineItem,
     TimelineRow,
     Update,
     action_label,
-    scenario_notes,
-    scripted_label,
-    verdicts_from_heads,
 )
-from tamiyo_tui.tui.visuals import REJECTED
+from tamiyo_tui.sim.scenario import Scenario
 
 
 def rejection_notice(record: DecisionRecord) -> str:
@@ -53,17 +49,11 @@ class LiveInspector:
         self.session: InspectionSession = opened.session
 
     @classmethod
-    def open(cls, request: LoadRequest) -> LiveInspector:
-        """Load the scenario and policies and start a session (imports torch: call on the engine thread)."""
-        return cls(
-            open_run(
-                request.scenario_path,
-                policy=request.policy,
-                device=request.device,
-                seed=request.seed,
-                deterministic=request.deterministic,
-            )
-        )
+    def start(
+        cls, scenario: Scenario, spec: PolicySpec, *, device: str = "auto", deterministic: bool = False
+    ) -> LiveInspector:
+        """Load the policies and start a session on the scenario already read (imports torch)."""
+        return cls(start_run(scenario, spec, device=device, deterministic=deterministic))
 
     # --- operations -----------------------------------------------------------------------------------
 
@@ -119,63 +109,43 @@ class LiveInspector:
     # --- the frame ------------------------------------------------------------------------------------
 
     def frame(self) -> Frame:
+        """The current state with the active bundle's pending decision; once the episode is over, the last
+        decision carried out."""
         session = self.session
-        header = self.opened.header
         last = session.record(session.position - 1) if session.position else None
-        common: dict[str, Any] = {
-            "scenario": header.scenario_name,
-            "episode_length": header.episode_length,
-            "position": session.position,
-            "policy_id": header.policy_id,
-            "device": header.device,
-            "telemetry_features": header.telemetry_features,
-            "deterministic": session.deterministic,
-            "timeline": self._timeline(),
-            "last": last,
-        }
+        shown_step = session.position - 1 if session.done else session.position
+        # The history first: a record that has left the cache is rebuilt by replay, which resets the cursor.
+        earlier = range(max(0, shown_step - HISTORY_POINTS + 1), shown_step)
+        hosts = tuple(session.record(step).observation.host for step in earlier)
+        shown: PendingState | DecisionRecord
         if session.done:
-            accuracy, loss = self._history(HISTORY_POINTS)
             assert last is not None, "an episode cannot end before its first decision"
-            return Frame(
-                epoch=last.epoch,
-                observation=last.observation,
-                verdicts=verdicts_from_heads(last.heads),
-                decision=Decision(last.bundle, last.heads, last.value, last.hidden_norm, last.heuristic_reason),
-                bundle=session.active,
-                notes=last.notes,
-                accuracy=accuracy,
-                loss=loss,
-                done=True,
-                **common,
-            )
-        accuracy, loss = self._history(HISTORY_POINTS - 1)
-        observation = session.observation()
-        explanation = session.explanation()
-        decision, error = None, None
-        try:
-            decision = _decision_view(session.pending_decisions()[session.active], explanation)
-        except OPERATION_ERRORS as err:
-            error = f"policy error: {err}"
-        return Frame(
-            epoch=session.epoch,
-            observation=summarize_observation(observation),
-            verdicts=explanation.heads,
-            decision=decision,
+            shown = last
+        else:
+            shown = self._pending()
+        return build_frame(
+            self.opened.header,
+            shown,
+            position=session.position,
             bundle=session.active,
-            notes=scenario_notes(session.scenario, session.epoch),
-            accuracy=(*accuracy, observation.host.val_accuracy),
-            loss=(*loss, observation.host.val_loss),
-            scripted=scripted_label(session.scenario, session.epoch),
-            error=error,
-            **common,
+            deterministic=session.deterministic,
+            earlier=hosts,
+            timeline=self._timeline(),
+            last=last,
+            done=session.done,
         )
 
-    def _history(self, points: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        """Host accuracy and loss of the last ``points`` decisions taken on this branch."""
+    def _pending(self) -> PendingState:
         session = self.session
-        steps = range(max(0, session.position - points), session.position)
-        hosts = [session.record(step).observation.host for step in steps]
-        return tuple(h.val_accuracy for h in hosts), tuple(h.val_loss for h in hosts)
+        observation = session.observation()
+        explanation = session.explanation()
+        try:
+            decision = session.pending_decisions()[session.active]
+        except OPERATION_ERRORS as err:
+            return pending_state(
+                session.scenario, session.epoch, observation, explanation, error=f"policy error: {err}"
+            )
+        return pending_state(session.scenario, session.epoch, observation, explanation, decision)
 
     def _timeline(self) -> tuple[TimelineItem, ...]:
         session = self.session
@@ -194,19 +164,13 @@ class LiveInspector:
                     source=entry.source,
                     accepted=entry.accepted,
                     branch=entry.branch,
-                    notes=scenario_notes(session.scenario, entry.epoch),
+                    notes=session.notes_at(entry.epoch),
                     future=entry.step >= session.position,
                 )
             )
         # A branch abandoned at the very end of the current one (nothing has been taken since the fork).
         items.extend(BranchMarker(b.fork_step, b.branch, len(b.entries)) for b in markers.values())
         return tuple(items)
-
-
-def _decision_view(decision: BundleDecision, explanation: MaskExplanation) -> Decision:
-    """The pending decision in the record's per-head shape (masks and reasons from the rule set)."""
-    heads = head_records(explanation, decision)
-    return Decision(decision.bundle, heads, decision.value, decision.hidden_norm, decision.reason)
 
 
 def comparison_view(comparison: Comparison, active: str) -> ComparisonView:

@@ -1,26 +1,52 @@
-"""What one screen shows: a ``Frame``, built from a live session (``live.py``), a recorded run
-(``review.py``) or, before the policy has loaded, from the scenario's first observation alone.
+"""What one screen shows, as immutable records: a ``Frame`` and what comes with it, and what an inspector offers.
 
-Frames are immutable snapshots made wherever the data lives (live frames on the engine thread), so the
-widgets only ever read plain data on the event loop.
+``tamiyo_tui.session.frames.build_frame`` builds every Frame, wherever the data lives (a live session's
+frames on the TUI's engine thread), so a view only ever reads plain data. Everything a view needs to
+read comes from the session: the rule set's per-option verdict (``OptionVerdict``) is named here for it.
+Pure: no torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
-from tamiyo_tui.domain.actions import HEAD_NAMES, LifecycleOp
-from tamiyo_tui.rules.masks import MaskInputs, OptionVerdict, explain_masks
-from tamiyo_tui.session.recording import summarize_observation
+from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction, LifecycleOp
+from tamiyo_tui.rules.masks import OptionVerdict
 from tamiyo_tui.session.records import DecisionRecord, HeadRecord, ObservationSummary
-from tamiyo_tui.sim.scenario import ActionEvent, NoteEvent, Scenario
-from tamiyo_tui.sim.simulator import Simulator
+
+__all__ = [
+    "HEAD_DISPLAY_ORDER",
+    "HISTORY_POINTS",
+    "OPERATION_ERRORS",
+    "REJECTED",
+    "BranchMarker",
+    "ComparedHead",
+    "ComparisonView",
+    "Decision",
+    "Frame",
+    "Inspector",
+    "LiveControls",
+    "OptionVerdict",
+    "Severity",
+    "TimelineItem",
+    "TimelineRow",
+    "Update",
+    "action_label",
+]
 
 # The op decides what the other heads mean, so it leads every per-head listing.
 HEAD_DISPLAY_ORDER: tuple[str, ...] = ("op", *(head for head in HEAD_NAMES if head != "op"))
 # Sparklines never show more epochs than this (the most recent ones).
 HISTORY_POINTS = 120
+# The mark of a rejected action, in the notices written here and in every panel that draws one.
+REJECTED = "✗"
+
+# What can go wrong in a policy call without being a bug: bad input found late (a checkpoint, a device:
+# InputError is a ValueError), NaN/inf logits or an impossible sampled action (ValueError /
+# InvalidStateMachineError, a RuntimeError), a failed file write (OSError).
+OPERATION_ERRORS: tuple[type[Exception], ...] = (ValueError, RuntimeError, OSError)
 
 Severity = Literal["information", "warning", "error"]
 
@@ -124,7 +150,7 @@ class Update:
 
 
 class Inspector(Protocol):
-    """What both a live session and a recorded run offer the app."""
+    """What both a live session and a recorded run offer a view."""
 
     read_only: bool
 
@@ -135,6 +161,21 @@ class Inspector(Protocol):
     def back(self) -> Update: ...
 
     def record(self, step: int) -> DecisionRecord: ...
+
+
+class LiveControls(Inspector, Protocol):
+    """What only a live session offers on top: every call may run the policy, so a view makes it off its
+    event loop (the TUI: on its engine thread)."""
+
+    def override(self, action: FactoredAction) -> Update: ...
+
+    def switch_bundle(self) -> Update: ...
+
+    def toggle_sampling(self) -> Update: ...
+
+    def compare(self) -> ComparisonView: ...
+
+    def export(self, path: Path) -> int: ...
 
 
 def action_label(action: dict[str, str]) -> str:
@@ -148,51 +189,3 @@ def action_label(action: dict[str, str]) -> str:
     elif op == LifecycleOp.SET_ALPHA_TARGET.name:
         parts.append(action["alpha_target"])
     return " ".join(parts)
-
-
-def scenario_notes(scenario: Scenario, epoch: int) -> tuple[str, ...]:
-    return tuple(event.text for event in scenario.events_at(epoch) if isinstance(event, NoteEvent))
-
-
-def scripted_label(scenario: Scenario, epoch: int) -> str | None:
-    for event in scenario.events_at(epoch):
-        if isinstance(event, ActionEvent):
-            return action_label(event.action.to_factored(scenario.slot_config).option_names(scenario.slot_config))
-    return None
-
-
-def verdicts_from_heads(heads: dict[str, HeadRecord]) -> dict[str, tuple[OptionVerdict, ...]]:
-    """A record's masks and reasons in the rule set's shape, so every panel reads one shape."""
-    return {
-        head: tuple(
-            OptionVerdict(head, option, allowed, reason)
-            for option, allowed, reason in zip(record.options, record.mask, record.reasons, strict=True)
-        )
-        for head, record in heads.items()
-    }
-
-
-def first_frame(scenario: Scenario, *, bundle: str, policy_id: str, device: str, deterministic: bool) -> Frame:
-    """The scenario's first state from the pure simulator and rule set: shown before torch has loaded."""
-    simulator = Simulator(scenario)
-    observation = simulator.observe()
-    explanation = explain_masks(
-        MaskInputs.from_observation(observation, allow_governor_override=simulator.governor_override_active)
-    )
-    return Frame(
-        scenario=scenario.name,
-        episode_length=scenario.episode_length,
-        position=0,
-        epoch=simulator.epoch,
-        observation=summarize_observation(observation),
-        verdicts=explanation.heads,
-        decision=None,
-        bundle=bundle,
-        policy_id=policy_id,
-        device=device,
-        deterministic=deterministic,
-        notes=scenario_notes(scenario, simulator.epoch),
-        accuracy=(observation.host.val_accuracy,),
-        loss=(observation.host.val_loss,),
-        scripted=scripted_label(scenario, simulator.epoch),
-    )
