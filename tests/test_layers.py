@@ -24,7 +24,7 @@ TIMEOUT_S = 120
 # Modules at most this long; the layers whose modules are all under it (the simulator, the policies and the
 # rules join once their splits are done).
 MAX_MODULE_LINES = 400
-SHORT_LAYERS = ("tui", "session", "training")
+SHORT_LAYERS = ("tui", "session", "training", "sweep")
 
 # Puts the tree to check first on sys.path (ahead of an installed or editable copy) and makes sure that is
 # the tamiyo_tui it analyses; then runs `lint-imports` as the command line does.

@@ -5,7 +5,7 @@ Here one Python loop gathers each observation's plain numbers, read by attribute
 ``struct`` packs the list into one buffer; every ratio, clamp, scale and one-hot is then a whole-batch
 tensor op in float64, rounded once into the output dtype, as the readable path rounds each value once.
 The layout, the scalings and the constants all come from ``policy/features.py``, so the two paths cannot
-drift apart in what they compute, only in how; ``tests/sweep/test_features.py`` holds them exactly equal.
+drift apart in what they compute, only in how; ``tests/sweep/test_sweep_features.py`` holds them exactly equal.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ heads and the value), so masking, log-softmax, entropy and the Gumbel-max draw r
 
 Sampling draws the readable path's noise: ``exponential_draws`` [B, heads, widest head] Exp(1) values, and
 ``raw − log E`` is bit for bit the readable path's ``raw + (−log E)``. So the same draws give the same
-actions, and logits agree within float rounding (``tests/sweep/test_fused.py``: 1e-5).
+actions, and logits agree within float rounding (``tests/sweep/test_sweep_fused.py``: 1e-5).
 
 A sweep packs the weights once (``FusedWeights.build``): they do not change during a sweep.
 """
