@@ -50,10 +50,21 @@ class LiveInspector:
 
     @classmethod
     def start(
-        cls, scenario: Scenario, spec: PolicySpec, *, device: str = "auto", deterministic: bool = False
+        cls,
+        scenario: Scenario,
+        spec: PolicySpec,
+        *,
+        device: str = "auto",
+        deterministic: bool = False,
+        at: int | None = None,
     ) -> LiveInspector:
-        """Load the policies and start a session on the scenario already read (imports torch)."""
-        return cls(start_run(scenario, spec, device=device, deterministic=deterministic))
+        """Load the policies and start a session on the scenario already read (imports torch); with ``at``,
+        positioned at that epoch's decision: the episode is replayed up to it, step by step, exactly as
+        ``tamiyo-tui run`` and ``tamiyo-tui sweep`` played it (the same sampling seeds per step)."""
+        inspector = cls(start_run(scenario, spec, device=device, deterministic=deterministic))
+        while at is not None and inspector.session.epoch < at and not inspector.session.done:
+            inspector.session.step()
+        return inspector
 
     # --- operations -----------------------------------------------------------------------------------
 

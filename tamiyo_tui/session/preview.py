@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tamiyo_tui.errors import InputError
 from tamiyo_tui.session.frames import build_frame, pending_state
 from tamiyo_tui.session.policy_spec import PolicySpec, open_scenario
 from tamiyo_tui.session.recording import explain_state, run_header
@@ -30,6 +31,7 @@ class Preview:
     spec: PolicySpec
     device: str = "auto"  # as asked for: resolved once torch has loaded
     deterministic: bool = False
+    at: int | None = None  # ``--at``: the epoch whose decision the inspector opens at, replayed
 
     def first_frame(self) -> Frame:
         """The scenario's first state, with the rule set's masks and no decision yet."""
@@ -48,7 +50,9 @@ class Preview:
         """Import torch, load the policies and start the session (bad input found now raises an InputError)."""
         from tamiyo_tui.session.live import LiveInspector
 
-        return LiveInspector.start(self.scenario, self.spec, device=self.device, deterministic=self.deterministic)
+        return LiveInspector.start(
+            self.scenario, self.spec, device=self.device, deterministic=self.deterministic, at=self.at
+        )
 
 
 def open_preview(
@@ -58,7 +62,10 @@ def open_preview(
     device: str = "auto",
     seed: int | None = None,
     deterministic: bool = False,
+    at: int | None = None,
 ) -> Preview:
     """Read the scenario and resolve the policy (pure); bad input raises an InputError."""
     scenario, spec = open_scenario(scenario_path, policy=policy, seed=seed)
-    return Preview(scenario, spec, device, deterministic)
+    if at is not None and not 1 <= at <= scenario.episode_length:
+        raise InputError(f"--at {at}: {scenario.path} decides at epochs 1 to {scenario.episode_length}")
+    return Preview(scenario, spec, device, deterministic, at)

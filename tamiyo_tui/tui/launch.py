@@ -33,10 +33,11 @@ def build_live_app(
     deterministic: bool = False,
     export_dir: Path | None = None,
     run_interval: float = RUN_INTERVAL_S,
+    at: int | None = None,
 ) -> TamiyoApp:
     """The scenario and the policy file are read here, once: the first frame and, on the engine thread, the
-    session start from what was read."""
-    preview = open_preview(scenario_path, policy=policy, device=device, seed=seed, deterministic=deterministic)
+    session start from what was read (positioned at epoch ``at``'s decision when given)."""
+    preview = open_preview(scenario_path, policy=policy, device=device, seed=seed, deterministic=deterministic, at=at)
     return TamiyoApp(
         preview.first_frame(),
         load=preview,
@@ -64,7 +65,12 @@ def run_app(app: TamiyoApp) -> int:
 def inspect_command(args: argparse.Namespace) -> int:
     return run_app(
         build_live_app(
-            args.scenario, policy=args.policy, device=args.device, seed=args.seed, deterministic=args.deterministic
+            args.scenario,
+            policy=args.policy,
+            device=args.device,
+            seed=args.seed,
+            deterministic=args.deterministic,
+            at=args.at,
         )
     )
 
