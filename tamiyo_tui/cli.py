@@ -27,7 +27,7 @@ commands:
   tamiyo-tui SCENARIO [options]           open the interactive inspector (the main job)
   tamiyo-tui run SCENARIO [options]       run headless, stream decision records, print a summary
   tamiyo-tui check SCENARIO [...]         run each scenario's `expect` checks (exit 1 on a failure)
-  tamiyo-tui review DECISIONS.jsonl       open a recorded run read-only
+  tamiyo-tui review FILE.jsonl            open a recorded run read-only, or a sweep's findings
   tamiyo-tui lessons                      the shipped lessons: number, name, what each teaches
   tamiyo-tui policies                     the policies --policy takes by name
   tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
@@ -197,8 +197,12 @@ def build_command_parser(command: str) -> Parser:
         return Parser(prog="tamiyo-tui lessons", description="List the shipped lessons and what each teaches.")
     if command == "policies":
         return Parser(prog="tamiyo-tui policies", description="List the policies --policy takes by name.")
-    parser = Parser(prog="tamiyo-tui review", description="Open a recorded run read-only.")
-    parser.add_argument("records", metavar="DECISIONS.jsonl")
+    parser = Parser(
+        prog="tamiyo-tui review",
+        description="Open a recorded run read-only (a file of `run --out` or `e`), or the findings of a sweep "
+        "(`sweep --out`): a list in which enter opens the inspector at the finding.",
+    )
+    parser.add_argument("records", metavar="FILE.jsonl")
     return parser
 
 

@@ -1,4 +1,5 @@
-"""``tamiyo-tui SCENARIO`` and ``tamiyo-tui review FILE``: check the input, build the app, run it.
+"""``tamiyo-tui SCENARIO`` and ``tamiyo-tui review FILE`` (decisions or a sweep): check the input, build the
+app, run it.
 
 Bad input found here (scenario, policy file, record file) raises an ``InputError`` before the app starts,
 so the CLI prints it as one line; bad input found once torch loads (a checkpoint, a device) ends the app
@@ -12,9 +13,12 @@ import argparse
 from pathlib import Path
 
 from tamiyo_tui.errors import InputError
+from tamiyo_tui.session.findings import Finding, is_sweep_file, read_sweep_file
 from tamiyo_tui.session.preview import open_preview
 from tamiyo_tui.session.review import open_review
+from tamiyo_tui.shipped import scenario_path
 from tamiyo_tui.tui.app import RUN_INTERVAL_S, TamiyoApp
+from tamiyo_tui.tui.screens.findings import FindingsApp
 
 EXIT_OK = 0
 
@@ -76,4 +80,35 @@ def inspect_command(args: argparse.Namespace) -> int:
 
 
 def review_command(args: argparse.Namespace) -> int:
+    if is_sweep_file(args.records):
+        return review_sweep(args.records)
     return run_app(build_review_app(args.records))
+
+
+def review_sweep(path: str) -> int:
+    """The findings list, then the inspector at the finding chosen, then the list again, until q on the list.
+
+    ``review`` takes both kinds of file (told apart by the first line), since both are records to look
+    through; a sweep's records are decisions still to be replayed, so choosing one opens a live inspector.
+    """
+    sweep = read_sweep_file(path)
+    if not sweep.findings:
+        raise InputError(f"{path}: the sweep found no decision worth a look")
+    cursor = 0
+    while (chosen := FindingsApp(sweep, path, cursor).run()) is not None:
+        cursor = sweep.findings.index(chosen)
+        run_app(build_finding_app(chosen))
+    return EXIT_OK
+
+
+def build_finding_app(finding: Finding, export_dir: Path | None = None) -> TamiyoApp:
+    """The inspector at a finding's decision: what its command (``Finding.command``) opens."""
+    return build_live_app(
+        scenario_path(finding.scenario),
+        policy=finding.policy,
+        device=finding.device or "auto",
+        seed=finding.seed,
+        deterministic=finding.deterministic,
+        export_dir=export_dir,
+        at=finding.epoch,
+    )
