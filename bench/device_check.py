@@ -7,7 +7,9 @@ absent. Otherwise one seeded ``LSTMPolicyBundle`` is copied to the device and bo
 (deterministically, hidden state carried over) on the same simulator observations: per-head raw logits,
 values, features and masks must agree within ``TOLERANCE`` and the actions must match (exit 1 if not).
 Then it prints the latency of one decision at batch 1 with its host copy (on a GPU, the copy is what
-waits for the decision), and of batch masks and features at 1024 envs, on both. ``--device cpu`` runs
+waits for the decision), and of batch masks and features at 1024 envs, on both. Last, the sweep
+(``bench/sweep_parity.py``): 1,024 and 8,192 episodes, deterministic, on the CPU and on the device, every
+record compared, and a sampled sweep on the device against ``run``'s records there. ``--device cpu`` runs
 every step against the CPU itself: a dry run of this script.
 """
 
@@ -32,6 +34,7 @@ from common import (
 )
 from rich.console import Console
 from rich.table import Table
+from sweep_parity import run_sweep_parity
 
 from tamiyo_tui.domain.actions import HEAD_NAMES
 from tamiyo_tui.domain.observation import Observation
@@ -49,6 +52,7 @@ ENV_BATCH = 1024
 DECISION_REPEATS, DECISION_WARMUP = 200, 20
 ENV_BATCH_REPEATS, ENV_BATCH_WARMUP = 30, 3
 SKIP_MESSAGE = "CUDA not available: device check skipped"
+SWEEP_SIZES = (1024, 8192)  # episodes per sweep compared
 
 
 @dataclass
@@ -263,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     agreement = check_agreement(pool, cpu_bundle, device_bundle)
     render_agreement(console, agreement, device)
     render_latency(console, measure_latency(pool, cpu_bundle, device_bundle), device)
+    if not run_sweep_parity(console, str(device), SWEEP_SIZES):
+        console.print(f"[red]FAIL[/red]: the sweep on {device} differs from the CPU's or from run's")
+        return 1
     if not agreement.passed:
         console.print(f"[red]FAIL[/red]: CPU and {device} disagree beyond {TOLERANCE:g}")
         return 1

@@ -92,7 +92,7 @@ def device_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     torch.set_num_threads(1)
     monkeypatch.syspath_prepend(str(BENCH_DIR))
     yield importlib.import_module("device_check")
-    for name in ("device_check", "common"):
+    for name in ("device_check", "common", "sweep_parity"):
         sys.modules.pop(name, None)
     torch.set_num_threads(threads)
 
@@ -104,6 +104,8 @@ def test_device_check_dry_run_against_the_cpu_prints_both_tables(
     # few latency samples: only the output's shape is checked here.
     monkeypatch.setattr(device_check, "DECISION_REPEATS", 5)
     monkeypatch.setattr(device_check, "ENV_BATCH_REPEATS", 2)
+    monkeypatch.setattr(device_check, "SWEEP_SIZES", (6,))  # 1,024 and 8,192 episodes on a GPU machine
+    monkeypatch.setattr(sys.modules["sweep_parity"], "SAMPLED_EPISODES", 3)
     assert device_check.main(["--device", "cpu"]) == 0
 
     out = capsys.readouterr().out
@@ -113,6 +115,8 @@ def test_device_check_dry_run_against_the_cpu_prints_both_tables(
     for row in ("decision + host copy, batch 1", "batch masks, 1024 envs", "batch features, 1024 envs"):
         assert row in out
     assert "masks: 0 differing entries; deterministic actions: 0 disagreements, 0 near-ties in 2048 head choices" in out
+    assert "sweep, CPU vs cpu: deterministic" in out
+    assert "sampled sweep on cpu against `run --device cpu`, 3 episodes:" in out and "0 action mismatches" in out
     assert "PASS: CPU and cpu agree within 0.0001" in out
 
 

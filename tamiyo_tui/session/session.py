@@ -173,12 +173,17 @@ class InspectionSession:
         """The seed every bundle samples the current position's decision from."""
         return self._sample_seed(self.position)
 
-    def hand_in_decisions(self, decisions: dict[str, BundleDecision]) -> None:
-        """Use ``decisions``, made elsewhere, for the current state (the sweep decides for many sessions in
-        one batch). They must be what ``pending_decisions`` would compute here: each bundle's decision on
-        ``observation()``, sampled from ``sample_seed``, from its current state. Unless they cover every
-        bundle the step asks for (with ``shadow``, every loaded one), the session decides for all again."""
+    def hand_in_decisions(
+        self, decisions: dict[str, BundleDecision], explanation: MaskExplanation | None = None
+    ) -> None:
+        """Use ``decisions`` (and the rules' ``explanation``), made elsewhere, for the current state: the sweep
+        decides for many sessions in one batch, and explains each distinct state once. They must be what
+        this session would compute here: each bundle's decision on ``observation()``, sampled from
+        ``sample_seed``, from its current state; the explanation of ``observation()``. Unless the decisions
+        cover every bundle the step asks for (with ``shadow``, every loaded one), it decides for all again."""
         self._cursor.decisions = dict(decisions)
+        if explanation is not None:
+            self._cursor.explanation = explanation
 
     def notes_at(self, epoch: int) -> tuple[str, ...]:
         return scenario_notes(self.scenario, epoch)

@@ -5,9 +5,10 @@ brings its numbers to the host. Here a batch holds every live episode that plays
 
 - a network decides in one fused step: the episodes' hidden states stacked, each row's noise drawn from a
   generator seeded with that episode's own sample seed (``seeded_exponential_draws``), one host copy;
-- the heuristic decides through its own bundle, which keeps one controller per batch row: every episode's
-  memory is loaded into a row, and the rules run row by row as they would alone. Its numbers are those of
-  a certain choice (a one-hot distribution), read off the chosen options rather than copied per value.
+- the heuristic's rules run episode by episode, as ``HeuristicPolicyBundle.get_action`` runs them for a
+  row: the episode's memory loaded into a controller, the rules asked on the state as the bundle explains
+  it (without the governor override), the choice held to the session's masks. Its numbers are those of a
+  certain choice (a one-hot distribution), read off the chosen options rather than built as tensors.
 
 Both return ``BundleDecision`` objects equal to the runner's, for ``InspectionSession.hand_in_decisions``.
 """
@@ -17,22 +18,35 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
-from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction, get_action_head_sizes
+from tamiyo_tui.domain.actions import HEAD_NAMES, HEAD_SPECS_BY_NAME, FactoredAction, get_action_head_sizes
 from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
+from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
 from tamiyo_tui.policy.host_transfer import HostHead
 from tamiyo_tui.policy.protocol import PolicyBundle
-from tamiyo_tui.policy.types import PolicyBatch
+from tamiyo_tui.rules.heuristic import HeuristicTamiyo
+from tamiyo_tui.rules.masks import MaskExplanation
 from tamiyo_tui.session.decide import BundleDecision
 from tamiyo_tui.session.session import InspectionSession
 from tamiyo_tui.sweep.features import batch_features
 from tamiyo_tui.sweep.fused import FusedWeights, fused_step, seeded_exponential_draws
 from tamiyo_tui.sweep.host_copy import host_rows
-from tamiyo_tui.sweep.masks import masks_per_head, packed_masks
+from tamiyo_tui.sweep.masks import packed_masks
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One live episode's state to decide on this epoch."""
+
+    session: InspectionSession
+    observation: Observation
+    explanation: MaskExplanation  # the rules' verdicts as the session explains the state (its masks)
+    heuristic_view: MaskExplanation  # the same state as the heuristic bundle explains it: no governor override
 
 
 class NetworkBatch:
@@ -45,11 +59,14 @@ class NetworkBatch:
         self.telemetry = telemetry
         self._generator = torch.Generator(device=device)
 
-    def decide(self, sessions: Sequence[InspectionSession]) -> list[BundleDecision]:
-        observations = [session.observation() for session in sessions]
-        masks = packed_masks([s.explanation().masks() for s in sessions], self.slot_config, self.weights.device)
+    def decide(self, pending: Sequence[Pending]) -> list[BundleDecision]:
+        sessions = [each.session for each in pending]
+        masks = packed_masks([each.explanation.masks() for each in pending], self.slot_config, self.weights.device)
         features = batch_features(
-            observations, device=self.weights.device, dtype=self.weights.dtype, telemetry=self.telemetry
+            [each.observation for each in pending],
+            device=self.weights.device,
+            dtype=self.weights.dtype,
+            telemetry=self.telemetry,
         )
         # Each episode's hidden state is whatever its runner holds (the last decision committed).
         states = [session.runner.get_state().states[self.name] for session in sessions]
@@ -81,46 +98,48 @@ class NetworkBatch:
 class HeuristicBatch:
     """Decides for every episode whose bundle ``name`` is a heuristic with this config and topology."""
 
-    def __init__(self, name: str, bundle: HeuristicPolicyBundle, device: torch.device) -> None:
+    def __init__(self, name: str, bundle: HeuristicPolicyBundle) -> None:
         self.name = name
-        # A bundle of the sweep's own: its controllers are overwritten on every call.
-        self._bundle = HeuristicPolicyBundle(bundle.config, bundle.topology, bundle.slot_config)
         self.slot_config = bundle.slot_config
         self._sizes = get_action_head_sizes(bundle.slot_config)
-        self._device = device
+        # One controller of the sweep's own, loaded with each episode's memory in turn.
+        self._controller = HeuristicTamiyo(bundle.config, bundle.topology)
 
-    def decide(self, sessions: Sequence[InspectionSession]) -> list[BundleDecision]:
-        states = [session.runner.get_state().states[self.name] for session in sessions]
-        self._bundle.load_state_dict({"controllers": [state["controllers"][0] for state in states]})
-        masks = packed_masks([s.explanation().masks() for s in sessions], self.slot_config, self._device)
-        batch = PolicyBatch(
-            observations=[session.observation() for session in sessions],
-            features=torch.empty(len(sessions), 0, device=self._device),  # the rules read observations only
-            masks=masks_per_head(masks, self.slot_config),
-        )
-        result = self._bundle.get_action(batch, None, sessions[0].deterministic)
-        after = self._bundle.state_dict()["controllers"]
-        chosen = torch.stack([result.action[head] for head in HEAD_NAMES], dim=1).tolist()
-        assert result.reasons is not None
+    def decide(self, pending: Sequence[Pending]) -> list[BundleDecision]:
         decisions = []
-        for row, (session, indices) in enumerate(zip(sessions, chosen, strict=True)):
-            action = FactoredAction.from_indices(*indices)
+        controller = self._controller
+        for each in pending:
+            session = each.session
+            controller.load_state_dict(session.runner.get_state().states[self.name]["controllers"][0])
+            # decide(), as the bundle asks, commits the choice as if carried out: that is the decision's own
+            # next state; the session moves the memory on by what was really done (``state_after``).
+            choice = controller.decide(each.observation, each.heuristic_view)
+            indices = choice.action.to_head_indices()
+            self._hold_to_masks(indices, each.explanation)
             decisions.append(
                 BundleDecision(
                     bundle=self.name,
-                    action=action,
-                    chosen=action.option_names(session.scenario.slot_config),
-                    heads={head: self._one_hot(head, index) for head, index in zip(HEAD_NAMES, indices, strict=True)},
+                    action=choice.action,
+                    chosen=choice.action.option_names(self.slot_config),
+                    heads={head: _one_hot_head(head, self._sizes[head], indices[head]) for head in HEAD_NAMES},
                     value=None,  # the heuristic has no value function
                     hidden_norm=None,  # nor a hidden state
-                    reason=result.reasons[row],
-                    next_state={"controllers": [after[row]]},
+                    reason=choice.reason,
+                    next_state={"controllers": [controller.state_dict()]},
                 )
             )
         return decisions
 
-    def _one_hot(self, head: str, index: int) -> HostHead:
-        return _one_hot_head(head, self._sizes[head], index)
+    def _hold_to_masks(self, indices: dict[str, int], explanation: MaskExplanation) -> None:
+        """The bundle's check that the rules' choice is one the session's masks allow."""
+        masks = explanation.masks()
+        for head, index in indices.items():
+            if not masks[head][index]:
+                option = HEAD_SPECS_BY_NAME[head].names(self.slot_config)[index]
+                raise ValueError(
+                    f"The heuristic chose {head}={option} for row 0, but batch.masks forbids it: the batch "
+                    "masks disagree with the mask rules for that observation"
+                )
 
 
 @functools.cache

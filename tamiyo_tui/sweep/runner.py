@@ -18,8 +18,9 @@ from tamiyo_tui.policy.devices import resolve_device, use_one_cpu_thread
 from tamiyo_tui.session.decide import BundleDecision
 from tamiyo_tui.session.findings import Finding, Thresholds, action_text, flag_decision
 from tamiyo_tui.session.records import DecisionRecord
-from tamiyo_tui.sweep.batched import HeuristicBatch, NetworkBatch, batch_key
+from tamiyo_tui.sweep.batched import HeuristicBatch, NetworkBatch, Pending, batch_key
 from tamiyo_tui.sweep.episodes import Episode, EpisodeFactory, EpisodeSpec
+from tamiyo_tui.sweep.explanations import Explanations
 
 RecordHook = Callable[[EpisodeSpec, DecisionRecord], None]
 
@@ -70,6 +71,7 @@ class BatchedSweep:
             factory = EpisodeFactory(self.device, settings.deterministic)
         self.episodes: list[Episode] = [factory.open(spec) for spec in specs]
         self._batches: dict[tuple[object, ...], NetworkBatch | HeuristicBatch] = {}
+        self._explanations = Explanations()
         # Per episode, its batch for every bundle that decides in it.
         self._membership = [self._batches_of(episode) for episode in self.episodes]
         # The device the finding's command must name for an exact replay: None when the default finds it.
@@ -84,9 +86,9 @@ class BatchedSweep:
         live = [index for index, episode in enumerate(self.episodes) if not episode.session.done]
         with torch.inference_mode():
             while live:
-                decisions = self._decide(live)
+                decided = self._decide(live)
                 for index in live:
-                    self._step(self.episodes[index], decisions[index], result)
+                    self._step(self.episodes[index], *decided[index], result)
                 result.decisions += len(live)
                 if self._on_progress is not None:
                     self._on_progress(len(live))
@@ -103,28 +105,38 @@ class BatchedSweep:
                 if bundle.is_recurrent:
                     self._batches[key] = NetworkBatch(name, bundle, runner.use_telemetry, self.device)
                 else:
-                    self._batches[key] = HeuristicBatch(name, bundle, self.device)  # type: ignore[arg-type]
+                    self._batches[key] = HeuristicBatch(name, bundle)  # type: ignore[arg-type]
             batches[name] = self._batches[key]
         return batches
 
-    def _decide(self, live: list[int]) -> dict[int, dict[str, BundleDecision]]:
-        """Every live episode's decisions by every bundle, one batch call per batch."""
+    def _decide(self, live: list[int]) -> dict[int, tuple[Pending, dict[str, BundleDecision]]]:
+        """Every live episode's state and its decisions by every bundle, one batch call per batch."""
+        self._explanations.new_epoch()
+        pending: dict[int, Pending] = {}
         members: dict[int, list[tuple[int, str]]] = {}
         for index in live:
+            session = self.episodes[index].session
+            observation = session.observation()
+            override = session.governor_override_active
+            explanation = self._explanations.of(observation, governor_override=override)
+            heuristic_view = self._explanations.of(observation, governor_override=False) if override else explanation
+            pending[index] = Pending(session, observation, explanation, heuristic_view)
             for name, batch in self._membership[index].items():
                 members.setdefault(id(batch), []).append((index, name))
         batches = {id(batch): batch for batch in self._batches.values()}
         decisions: dict[int, dict[str, BundleDecision]] = {index: {} for index in live}
         for batch_id, rows in members.items():
-            sessions = [self.episodes[index].session for index, _ in rows]
-            for (index, name), decision in zip(rows, batches[batch_id].decide(sessions), strict=True):
+            made = batches[batch_id].decide([pending[index] for index, _ in rows])
+            for (index, name), decision in zip(rows, made, strict=True):
                 decisions[index][name] = decision
-        return decisions
+        return {index: (pending[index], decisions[index]) for index in live}
 
-    def _step(self, episode: Episode, decisions: dict[str, BundleDecision], result: SweepResult) -> None:
+    def _step(
+        self, episode: Episode, pending: Pending, decisions: dict[str, BundleDecision], result: SweepResult
+    ) -> None:
         session = episode.session
         # In the runner's own order, as ``PolicyRunner.decide`` returns them.
-        session.hand_in_decisions({name: decisions[name] for name in episode.deciding})
+        session.hand_in_decisions({name: decisions[name] for name in episode.deciding}, pending.explanation)
         record = session.step()
         if self._on_record is not None:
             self._on_record(episode.spec, record)
