@@ -177,3 +177,28 @@ def test_measure_pair_spreads_fewer_reference_samples_among_the_fast_ones(monkey
     assert (len(fast.samples), len(reference.samples)) == (6, 3)
     assert order[:2] == ["fast", "ref"]  # each path's warm-up call
     assert order[2:] == ["fast", "fast", "ref", "fast", "fast", "ref", "fast", "fast", "ref"]
+
+
+def test_quick_sweep_bench_prints_every_row_and_the_target(tmp_path: Path) -> None:
+    json_path = tmp_path / "sweep.json"
+    completed = run_script("bench/sweep_bench.py", "--quick", "--json", str(json_path))
+
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    assert "1 CPU thread per process (torch.set_num_threads(1))" in out
+    for header in ("episodes", "path", "decisions", "median", "min–max", "decisions/s", "× run path"):
+        assert header in out
+    verdicts = [line.strip() for line in out.splitlines() if line.strip().startswith(("PASS", "MISS"))]
+    assert len(verdicts) == 1 and "sweep at 16 episodes, 1 thread: ≥ 10× the run path's rate" in verdicts[0]
+
+    report = json.loads(json_path.read_text())
+    paths = ("run path, one after another", "sweep, 1 thread", "sweep, --workers 2")
+    assert [(row["episodes"], row["path"]) for row in report["rows"]] == [
+        (size, path) for size in (1, 4, 16) for path in paths
+    ]
+    # The run path steps at most 4 episodes in quick mode; the sweeps every one, with the same decisions.
+    assert [row["measured_episodes"] for row in report["rows"]] == [1, 1, 1, 4, 4, 4, 4, 16, 16]
+    rows = report["rows"]
+    for first in (0, 3, 6):  # per size: the run path's row, then the two sweeps', which decide alike
+        assert rows[first + 1]["decisions"] == rows[first + 2]["decisions"]
+    assert report["target"] == {"speedup": 10.0, "episodes": 16, "passed": report["target"]["passed"]}
