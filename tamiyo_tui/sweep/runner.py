@@ -9,7 +9,9 @@ records equal ``run``'s for the same scenario, seed and policy (``tests/sweep/te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -84,8 +86,9 @@ class BatchedSweep:
     def run(self) -> SweepResult:
         result = SweepResult(episodes=len(self.episodes))
         live = [index for index, episode in enumerate(self.episodes) if not episode.session.done]
-        with torch.inference_mode():
+        with torch.inference_mode(), _collector_once_per_epoch():
             while live:
+                gc.collect(0)
                 decided = self._decide(live)
                 for index in live:
                     self._step(self.episodes[index], *decided[index], result)
@@ -166,3 +169,23 @@ class BatchedSweep:
                     episode=episode.spec.index,
                 )
             )
+
+
+@contextmanager
+def _collector_once_per_epoch() -> Iterator[None]:
+    """Python's cycle collector paused, but for the youngest generation once per epoch (``run`` calls it).
+
+    Every few hundred allocations the collector would walk a heap that holds a thousand sessions: 15–20 %
+    of a sweep at 1,024 episodes. What exists before the run is frozen out of its sight, and the objects an
+    epoch makes are collected once, at the next epoch, so any cycle they form is still freed (a collection
+    after a whole sweep finds none).
+    """
+    was_enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
