@@ -75,9 +75,10 @@ class NetworkBatch:
         seeds = [session.sample_seed for session in sessions]
         draws = None if deterministic else seeded_exponential_draws(self.weights, seeds, self._generator)
         step = fused_step(self.weights, features, hidden, masks, draws)
-        h, c = step.hidden
+        # Each episode's next state: its row of the new (h, c), [layers, 1, hidden] views, all cut in one call.
+        next_states = zip(step.hidden[0].split(1, dim=1), step.hidden[1].split(1, dim=1), strict=True)
         decisions = []
-        for row, (session, host) in enumerate(zip(sessions, host_rows(step), strict=True)):
+        for session, host, next_state in zip(sessions, host_rows(step), next_states, strict=True):
             action = FactoredAction.from_indices(*(host.heads[head].action for head in HEAD_NAMES))
             decisions.append(
                 BundleDecision(
@@ -88,7 +89,7 @@ class NetworkBatch:
                     value=host.value,
                     hidden_norm=host.hidden_norm,
                     reason=None,
-                    next_state=(h[:, row : row + 1], c[:, row : row + 1]),
+                    next_state=next_state,
                     telemetry_features=self.telemetry,
                 )
             )

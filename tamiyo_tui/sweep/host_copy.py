@@ -48,27 +48,30 @@ def host_rows(step: FusedStep) -> list[HostRow]:
 
 
 class _Layout:
-    """Where each value sits in a host row (the block order of ``host_rows``)."""
+    """Where each value sits in a host row (the block order of ``host_rows``), as slices per head."""
 
     def __init__(self, sizes: list[int]) -> None:
         self.value_at = 2 * _HEADS
-        self.options = sum(sizes)  # one options block: raw logits, masked logits or probs
-        starts = [self.value_at + 1 + sum(sizes[:index]) for index in range(_HEADS)]
-        self.spans = [(start, start + size) for start, size in zip(starts, sizes, strict=True)]
-        self.entropy_at = self.value_at + 1 + 3 * self.options
-        self.hidden_norm_at = self.entropy_at + _HEADS
+        options = sum(sizes)  # one options block: raw logits, masked logits or probs
+        entropy_at = self.value_at + 1 + 3 * options
+        self.hidden_norm_at = entropy_at + _HEADS
+        self.heads = []
+        start = self.value_at + 1
+        for index, (name, size) in enumerate(zip(HEAD_NAMES, sizes, strict=True)):
+            raw, masked, probs = (slice(start + k * options, start + k * options + size) for k in range(3))
+            self.heads.append((name, index, _HEADS + index, raw, masked, probs, entropy_at + index))
+            start += size
 
     def read(self, row: list[float]) -> HostRow:
-        heads = {}
-        width = self.options
-        for index, name in enumerate(HEAD_NAMES):
-            start, stop = self.spans[index]
-            heads[name] = HostHead(
-                action=int(row[index]),
-                log_prob=row[_HEADS + index],
-                raw_logits=tuple(row[start:stop]),
-                masked_logits=tuple(row[start + width : stop + width]),
-                probs=tuple(row[start + 2 * width : stop + 2 * width]),
-                entropy=row[self.entropy_at + index],
+        heads = {
+            name: HostHead(
+                action=int(row[action]),
+                log_prob=row[log_prob],
+                raw_logits=tuple(row[raw]),
+                masked_logits=tuple(row[masked]),
+                probs=tuple(row[probs]),
+                entropy=row[entropy],
             )
+            for name, action, log_prob, raw, masked, probs, entropy in self.heads
+        }
         return HostRow(heads=heads, value=row[self.value_at], hidden_norm=row[self.hidden_norm_at])

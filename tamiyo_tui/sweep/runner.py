@@ -79,16 +79,12 @@ class BatchedSweep:
         # The device the finding's command must name for an exact replay: None when the default finds it.
         self._replay_device = None if resolve_device("auto") == self.device else str(self.device)
 
-    @property
-    def total_decisions(self) -> int:
-        return sum(episode.session.scenario.episode_length for episode in self.episodes)
-
     def run(self) -> SweepResult:
         result = SweepResult(episodes=len(self.episodes))
         live = [index for index, episode in enumerate(self.episodes) if not episode.session.done]
         with torch.inference_mode(), _collector_once_per_epoch():
             while live:
-                gc.collect(0)
+                gc.collect(0)  # what the last epoch left, once (the collector is paused meanwhile)
                 decided = self._decide(live)
                 for index in live:
                     self._step(self.episodes[index], *decided[index], result)
@@ -116,7 +112,7 @@ class BatchedSweep:
         """Every live episode's state and its decisions by every bundle, one batch call per batch."""
         self._explanations.new_epoch()
         pending: dict[int, Pending] = {}
-        members: dict[int, list[tuple[int, str]]] = {}
+        members: dict[NetworkBatch | HeuristicBatch, list[tuple[int, str]]] = {}
         for index in live:
             session = self.episodes[index].session
             observation = session.observation()
@@ -125,11 +121,10 @@ class BatchedSweep:
             heuristic_view = self._explanations.of(observation, governor_override=False) if override else explanation
             pending[index] = Pending(session, observation, explanation, heuristic_view)
             for name, batch in self._membership[index].items():
-                members.setdefault(id(batch), []).append((index, name))
-        batches = {id(batch): batch for batch in self._batches.values()}
+                members.setdefault(batch, []).append((index, name))
         decisions: dict[int, dict[str, BundleDecision]] = {index: {} for index in live}
-        for batch_id, rows in members.items():
-            made = batches[batch_id].decide([pending[index] for index, _ in rows])
+        for batch, rows in members.items():
+            made = batch.decide([pending[index] for index, _ in rows])
             for (index, name), decision in zip(rows, made, strict=True):
                 decisions[index][name] = decision
         return {index: (pending[index], decisions[index]) for index in live}
