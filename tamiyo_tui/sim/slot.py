@@ -8,14 +8,12 @@ training loop makes before calling it, live in ``simulator.py``.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 
 from tamiyo_tui.domain.actions import (
     BLUEPRINT_ID_TO_INDEX,
-    BLUEPRINT_IDS,
     STYLE_TO_KASMINA,
     TEMPO_TO_EPOCHS,
     GerminationStyle,
@@ -82,31 +80,6 @@ class OpResult:
     quirks: tuple[str, ...] = ()
 
 
-# The packed layout: 8 one-byte codes (stage, blueprint, style, algorithm, tempo, alpha mode, curve, has
-# counterfactual), then the integers and the floats named here, in this order.
-_PACKED_CONTROLLER_INTS = ("alpha_steps_total", "alpha_steps_done")
-_PACKED_INTS = ("epochs_total", "epochs_in_stage", "serial", "seed_params")
-_PACKED_CONTROLLER_FLOATS = ("alpha_start", "alpha_target", "alpha_steepness")
-_PACKED_FLOATS = (
-    "alpha",
-    "blend_alpha_target",
-    "contribution",
-    "initial_val_accuracy",
-    "current_val_accuracy",
-    "best_val_accuracy",
-    "accuracy_at_stage_start",
-    "counterfactual",  # 0.0 stands in for None; the has-counterfactual code tells them apart
-    "interaction_sum",
-    "boost_received",
-    "upstream_alpha_sum",
-    "downstream_alpha_sum",
-    "gradient_ratio",
-)
-_SEED = struct.Struct(
-    f"<8B{len(_PACKED_CONTROLLER_INTS) + len(_PACKED_INTS)}I{len(_PACKED_CONTROLLER_FLOATS) + len(_PACKED_FLOATS)}d"
-)
-# The telemetry snapshot follows, each field packed by the type of its default.
-_TELEMETRY = struct.Struct("<" + "".join({bool: "?", int: "i", float: "d"}[type(v)] for v in SeedTelemetry()))
 # Stages in which the trainer measures a seed's gradients (the seed's parameters are being trained).
 GRADIENT_STAGES = frozenset({SeedStage.TRAINING, SeedStage.BLENDING})
 
@@ -246,60 +219,6 @@ class SeedState:
             downstream_alpha_sum=self.downstream_alpha_sum,
             telemetry=self.telemetry,
         )
-
-    def pack(self) -> bytes:
-        c = self.controller
-        # Between epochs the controller's alpha always equals the scalar (each BLENDING tick syncs them), so
-        # it is stored once; a mid-epoch state would not round-trip.
-        assert c.alpha == self.alpha, "a seed is only packed between epochs"
-        codes = (
-            self.stage,
-            BLUEPRINT_ID_TO_INDEX[self.blueprint_id],
-            self.style,
-            self.alpha_algorithm,
-            self.blend_tempo_epochs,
-            c.alpha_mode,
-            c.alpha_curve,
-            self.counterfactual is not None,
-        )
-        return _SEED.pack(
-            *codes,
-            *(getattr(c, name) for name in _PACKED_CONTROLLER_INTS),
-            *(getattr(self, name) for name in _PACKED_INTS),
-            *(getattr(c, name) for name in _PACKED_CONTROLLER_FLOATS),
-            *(getattr(self, name) or 0.0 for name in _PACKED_FLOATS),
-        ) + _TELEMETRY.pack(*self.telemetry)
-
-    @classmethod
-    def unpack_from(cls, slot_id: str, buffer: bytes, offset: int) -> tuple[SeedState, int]:
-        values = iter(_SEED.unpack_from(buffer, offset))
-        stage, blueprint, style, algorithm, tempo, mode, curve, has_counterfactual = (next(values) for _ in range(8))
-        # Built field by field: the controller's constructor would clamp a restored value that is already exact.
-        controller = AlphaController(alpha_mode=AlphaMode(mode), alpha_curve=AlphaCurve(curve))
-        for name in _PACKED_CONTROLLER_INTS:
-            setattr(controller, name, next(values))
-        ints = {name: next(values) for name in _PACKED_INTS}
-        for name in _PACKED_CONTROLLER_FLOATS:
-            setattr(controller, name, next(values))
-        floats = {name: next(values) for name in _PACKED_FLOATS}
-        if not has_counterfactual:
-            floats["counterfactual"] = None
-        controller.alpha = floats["alpha"]
-        offset += _SEED.size
-        telemetry = SeedTelemetry(*_TELEMETRY.unpack_from(buffer, offset))
-        seed = cls(
-            slot_id=slot_id,
-            blueprint_id=BLUEPRINT_IDS[blueprint],
-            stage=SeedStage(stage),
-            style=GerminationStyle(style),
-            alpha_algorithm=AlphaAlgorithm(algorithm),
-            blend_tempo_epochs=tempo,
-            controller=controller,
-            telemetry=telemetry,
-            **ints,
-            **floats,
-        )
-        return seed, offset + _TELEMETRY.size
 
 
 def _fail(message: str) -> OpResult:

@@ -362,25 +362,6 @@ def test_record_accuracy_sets_the_baselines_once_and_keeps_the_best() -> None:
     assert state.accuracy_at_stage_start == 53.0 and state.total_improvement == 3.0
 
 
-def test_pack_round_trips_every_field() -> None:
-    state = blending(
-        0.37,
-        0.7,
-        AlphaMode.UP,
-        counterfactual=1.25,
-        epochs_total=8,
-        epochs_in_stage=3,
-        interaction_sum=-0.5,
-        upstream_alpha_sum=0.3,
-        gradient_ratio=0.21,
-    )
-    state.controller.alpha_curve = AlphaCurve.COSINE
-    restored, end = SeedState.unpack_from("r0c1", state.pack(), 0)
-    assert restored == state and end == len(state.pack())
-    no_counterfactual = seed(SeedStage.TRAINING)
-    assert SeedState.unpack_from("r0c1", no_counterfactual.pack(), 0)[0].counterfactual is None
-
-
 # --- initial states and slot events ---------------------------------------------------------------
 
 
