@@ -27,16 +27,14 @@ from tamiyo_tui.domain.actions import (
     TempoAction,
     blueprints_for_topology,
 )
-from tamiyo_tui.domain.alpha import TARGET_TOLERANCE, AlphaMode
+from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.constants import (
-    DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE,
     DEFAULT_EPISODE_LENGTH,
     MAX_SEED,
     MIN_PRUNE_AGE,
-    RESETTING_EPOCHS,
 )
 from tamiyo_tui.domain.slots import SlotConfig, SlotIdError, parse_slot_id, slot_sort_key
-from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage
+from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.sim.errors import ScenarioError
 from tamiyo_tui.sim.host import HOST_METRIC_KEYS
 from tamiyo_tui.sim.scenario import (
@@ -57,7 +55,8 @@ from tamiyo_tui.sim.scenario import (
     Scenario,
     SlotEvent,
 )
-from tamiyo_tui.sim.slot import FULL_ALPHA_STAGES, PRE_BLEND_STAGES, initial_slot_problems
+from tamiyo_tui.sim.seed_state import FULL_ALPHA_STAGES
+from tamiyo_tui.sim.starting_slot import starting_slot_problems
 from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, read_source, unknown_name_message
 
 TOP_LEVEL_KEYS = (
@@ -398,66 +397,21 @@ def _read_initial(node: YamlNode, context: _Context) -> dict[str, InitialSlot]:
             contribution=cast("float | None", values.get("contribution")),
             source=entry.value.source,
         )
-        for field_name, message in _initial_field_problems(slot):
-            at = nodes.get(field_name, entry.value)
-            raise ScenarioError(at.file, at.line, at.col, entry.value.child_path(field_name), message)
-        # The simulator's own consistency rules, which it also applies when it builds the slot.
-        lifecycle_problems = initial_slot_problems(slot)
-        if lifecycle_problems:
-            raise entry.value.error("; ".join(lifecycle_problems))
+        _check_starting_slot(slot, entry.value, nodes)
         initial[slot_id] = slot
     return initial
 
 
-def _initial_field_problems(slot: InitialSlot) -> list[tuple[str, str]]:
-    """(field, message) for the ways ``slot`` contradicts the lifecycle (stages, alpha controller, operations).
-
-    Stage names and value ranges are checked while reading. These checks name the offending field, so
-    the error can point at its line; ``initial_slot_problems`` then catches what is left.
-    """
-    stage, alpha, target, mode = slot.stage, slot.alpha, slot.alpha_target, slot.alpha_mode
-    problems: list[tuple[str, str]] = []
-    if stage in PRE_BLEND_STAGES and alpha > 0.0:
-        problems.append(("alpha", f"alpha must be 0.0 in {stage.name} (a seed blends in from BLENDING on)"))
-    if stage in FULL_ALPHA_STAGES and abs(alpha - 1.0) > TARGET_TOLERANCE:
-        problems.append(("alpha", f"alpha must be 1.0 in {stage.name}"))
-    if stage in FAILURE_STAGES and alpha > 0.0:
-        problems.append(("alpha", f"alpha must be 0.0 in {stage.name} (a prune resets alpha)"))
-    if mode != AlphaMode.HOLD and stage != SeedStage.BLENDING:
-        problems.append(("alpha_mode", f"alpha_mode {mode.name} is only possible in BLENDING, not {stage.name}"))
-    if stage == SeedStage.BLENDING:
-        problems += _blending_alpha_problems(alpha, target, mode)
-    elif target is not None:
-        if stage in FULL_ALPHA_STAGES and abs(target - 1.0) > TARGET_TOLERANCE:
-            problems.append(("alpha_target", f"alpha_target must be 1.0 in {stage.name}"))
-        if stage in PRE_BLEND_STAGES and target <= 0.0:
-            problems.append(("alpha_target", f"alpha_target must be above 0 in {stage.name} (the blend target)"))
-        if stage in FAILURE_STAGES and target > 0.0:
-            problems.append(("alpha_target", f"alpha_target must be 0.0 in {stage.name} (a prune resets it)"))
-    if slot.steps_done > slot.steps_total:
-        problems.append(("steps_done", f"steps_done ({slot.steps_done}) exceeds steps_total ({slot.steps_total})"))
-    if slot.epochs_in_stage > slot.epochs_total:
-        message = f"epochs_in_stage ({slot.epochs_in_stage}) exceeds epochs_total ({slot.epochs_total})"
-        problems.append(("epochs_in_stage", message))
-    embargo = DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE
-    if stage == SeedStage.EMBARGOED and slot.epochs_in_stage >= embargo:
-        message = f"EMBARGOED lasts {embargo} epochs: epochs_in_stage must be at most {embargo - 1}"
-        problems.append(("epochs_in_stage", message))
-    if stage == SeedStage.RESETTING and slot.epochs_in_stage >= RESETTING_EPOCHS:
-        message = f"RESETTING lasts {RESETTING_EPOCHS} epoch: epochs_in_stage must be at most {RESETTING_EPOCHS - 1}"
-        problems.append(("epochs_in_stage", message))
-    return problems
-
-
-def _blending_alpha_problems(alpha: float, target: float | None, mode: AlphaMode) -> list[tuple[str, str]]:
-    # The controller moves toward its target while UP/DOWN and sits exactly on it in HOLD.
-    if mode == AlphaMode.UP and alpha >= (1.0 if target is None else target):
-        return [("alpha_mode", "alpha_mode UP needs alpha below alpha_target")]
-    if mode == AlphaMode.DOWN and alpha <= (0.0 if target is None else target):
-        return [("alpha_mode", "alpha_mode DOWN needs alpha above alpha_target")]
-    if mode == AlphaMode.HOLD and target is not None and abs(alpha - target) > TARGET_TOLERANCE:
-        return [("alpha_target", "alpha_mode HOLD needs alpha equal to alpha_target")]
-    return []
+def _check_starting_slot(slot: InitialSlot, node: YamlNode, nodes: dict[str, YamlNode]) -> None:
+    """The lifecycle's rules for a starting state, the simulator's too: the first problem that names a
+    field is reported at that field (at the entry when the file leaves the field out), the rest together."""
+    problems = starting_slot_problems(slot)
+    for problem in problems:
+        if problem.field is not None:
+            at = nodes.get(problem.field, node)
+            raise ScenarioError(at.file, at.line, at.col, node.child_path(problem.field), problem.message)
+    if problems:
+        raise node.error("; ".join(problem.message for problem in problems))
 
 
 # --- actions ---------------------------------------------------------------------------------------------

@@ -24,19 +24,17 @@ from tamiyo_tui.sim.errors import ScenarioError
 from tamiyo_tui.sim.governor import SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
 from tamiyo_tui.sim.scenario import GovernorEvent, Scenario, SlotEvent, SourcePos
+from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
-    GRADIENT_STAGES,
     PRUNE_BY_POLICY,
     QUIRK_ADVANCE_ON_HOLDING,
     QUIRK_INSTANT_PRUNE_DURING_RAMP,
     OpResult,
     SeedSlot,
-    SeedState,
     StageTransition,
-    initial_slot_problems,
-    seed_from_initial,
 )
+from tamiyo_tui.sim.starting_slot import seed_from_initial, starting_slot_problems
 
 __all__ = ["ActionOutcome", "SimSnapshot", "Simulator", "StageTransition"]
 
@@ -189,9 +187,10 @@ class Simulator:
             initial = self.scenario.initial.get(slot.slot_id)
             if initial is None:
                 continue
-            problems = initial_slot_problems(initial)
+            problems = starting_slot_problems(initial)
             if problems:
-                raise _scenario_error(initial.source, f"initial.{slot.slot_id}", "; ".join(problems))
+                message = "; ".join(problem.message for problem in problems)
+                raise _scenario_error(initial.source, f"initial.{slot.slot_id}", message)
             seed = seed_from_initial(
                 slot.slot_id,
                 initial,
