@@ -67,7 +67,8 @@ class Governor:
             and abs(val_loss - self.random_guess) < LOBOTOMY_TOLERANCE * self.random_guess
         ):
             return PANIC_LOBOTOMY
-        # statistics.pstdev works in exact fractions: ~100x slower, and float precision is plenty here.
+        # The population standard deviation in float arithmetic (statistics.pstdev works in exact fractions and
+        # can round differently, which could move a verdict that sits on the threshold).
         spread = math.sqrt(math.fsum((loss - mean) ** 2 for loss in self.history) / len(self.history))
         anomaly = (
             val_loss > GOVERNOR_ABSOLUTE_THRESHOLD
