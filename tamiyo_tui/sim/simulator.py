@@ -150,6 +150,7 @@ class Simulator:
         return ActionOutcome(result.ok, result.message, tuple(transitions), result.quirks, bool(rollback_reason))
 
     def snapshot(self) -> SimSnapshot:
+        """A copy of the whole mutable state; ``restore`` returns to it."""
         seeds = tuple(slot.state for slot in self._slots)
         state = SimSnapshot(
             self._epoch, self._observed, self._serial, self._panic, self._governor, self._tracker, seeds

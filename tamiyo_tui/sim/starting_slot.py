@@ -2,8 +2,8 @@
 
 A scenario's ``initial`` entries and its slot events both give a slot state as an ``InitialSlot``. The
 rules here are the only statement of which of those states the lifecycle can reach: the loader reports
-the first problem that names a field at that field's line, the simulator reports them all (``docs/
-scenario-format.md`` lists the rules for users).
+the first problem that names a field at that field's line, the simulator reports them all. The rules
+in words, for users: ``docs/scenario-format.md``.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ def _field_problems(slot: InitialSlot) -> Iterator[SlotProblem]:
     if mode != AlphaMode.HOLD and stage != SeedStage.BLENDING:
         yield SlotProblem(f"alpha_mode {mode.name} is only possible in BLENDING, not {name}", "alpha_mode")
     if stage == SeedStage.BLENDING:
-        # A ramp needs room to move its way: below the target (or 1) going UP, above it (or 0) going DOWN;
+        # A ramp needs room to move its way: below the target (or 1.0) going UP, above it (or 0) going DOWN;
         # HOLD sits exactly on the target given (a target left out is the entry's problem, below).
-        if mode == AlphaMode.UP and alpha >= (1.0 if target is None else target):
+        if mode == AlphaMode.UP and alpha >= (BLENDING_DEFAULT_TARGET if target is None else target):
             yield SlotProblem("alpha_mode UP needs alpha below alpha_target", "alpha_mode")
         if mode == AlphaMode.DOWN and alpha <= (0.0 if target is None else target):
             yield SlotProblem("alpha_mode DOWN needs alpha above alpha_target", "alpha_mode")
