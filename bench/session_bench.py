@@ -4,8 +4,7 @@
 
 Speed: whole ``InspectionSession.step()`` calls (simulator, mask explanation, policy, record) on one CPU thread,
 for the heuristic and the LSTM bundle, the way ``run`` drives a session (shadow off: only the acting bundle
-decides; records not kept) and the way the TUI does (shadow on: every bundle decides; records cached). The LSTM
-also runs on its readable per-module network path (``FactoredRecurrentActorCritic.get_action``) as a reference.
+decides; records not kept) and the way the TUI does (shadow on: every bundle decides; records cached).
 
 Memory: resident-set growth of a long headless LSTM run, each case in a fresh interpreter, against a naive
 history that snapshots every step (``checkpoint_every=1``). ``--profile`` prints where one headless LSTM step
@@ -33,8 +32,6 @@ from rich.console import Console
 from rich.table import Table
 
 from tamiyo_tui.domain.actions import BlueprintAction
-from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
-from tamiyo_tui.policy.types import ActionResult, Hidden, PolicyBatch
 from tamiyo_tui.session.decide import PolicyRunner
 from tamiyo_tui.session.loading import load_policies
 from tamiyo_tui.session.policy_spec import resolve_policy
@@ -74,13 +71,11 @@ class SpeedCase:
     label: str
     bundle: str
     shadow: bool  # shadow on is also what the TUI does with records: it keeps them (bounded cache)
-    module_path: bool = False
 
 
 SPEED_CASES = (
     SpeedCase("run: shadow off, records not kept", "heuristic", shadow=False),
     SpeedCase("run: shadow off, records not kept", "lstm", shadow=False),
-    SpeedCase("run, per-module network path (reference)", "lstm", shadow=False, module_path=True),
     SpeedCase("TUI: shadow on, records cached", "heuristic", shadow=True),
     SpeedCase("TUI: shadow on, records cached", "lstm", shadow=True),
 )
@@ -136,27 +131,8 @@ def bench_scenario(episode_length: int) -> Scenario:
     )
 
 
-class ModulePathLSTM(LSTMPolicyBundle):
-    """The LSTM bundle deciding on the readable per-module path (one ``MaskedCategorical`` per head)."""
-
-    def get_action(
-        self,
-        batch: PolicyBatch,
-        hidden: Hidden | None = None,
-        deterministic: bool = False,
-        generator: torch.Generator | None = None,
-    ) -> ActionResult:
-        return self.network.get_action(batch.features, hidden, batch.masks, deterministic, generator)
-
-
-def make_runner(scenario: Scenario, bundle: str, module_path: bool = False) -> PolicyRunner:
-    runner = load_policies(resolve_policy(bundle), scenario, "cpu").runner
-    if module_path:
-        fast = runner.bundles["lstm"]
-        reference = ModulePathLSTM(slot_config=scenario.slot_config)
-        reference.load_state_dict(fast.state_dict())
-        runner = PolicyRunner({**runner.bundles, "lstm": reference})
-    return runner
+def make_runner(scenario: Scenario, bundle: str) -> PolicyRunner:
+    return load_policies(resolve_policy(bundle), scenario, "cpu").runner
 
 
 def new_session(scenario: Scenario, runner: PolicyRunner, bundle: str, shadow: bool) -> InspectionSession:
@@ -171,7 +147,7 @@ def new_session(scenario: Scenario, runner: PolicyRunner, bundle: str, shadow: b
 def bench_speed(case: SpeedCase, plan: Plan) -> Timing:
     """Seconds per decision, one sample per run of ``plan.steps`` steps (each run a fresh session)."""
     scenario = bench_scenario(plan.warmup + plan.steps)
-    runner = make_runner(scenario, case.bundle, case.module_path)
+    runner = make_runner(scenario, case.bundle)
     samples = []
     for _ in range(plan.runs):
         session = new_session(scenario, runner, case.bundle, case.shadow)
@@ -296,7 +272,7 @@ def verdicts(speed: dict[SpeedCase, Timing], memory: Sequence[MemoryResult]) -> 
     scale = MEMORY_TARGET_STEPS / headless.steps
     growth = headless.rss_growth * scale
     over = f"{MEMORY_TARGET_STEPS:,} steps" + ("" if scale == 1 else f" (extrapolated from {headless.steps:,})")
-    runs = [(case.bundle, timing) for case, timing in speed.items() if not case.shadow and not case.module_path]
+    runs = [(case.bundle, timing) for case, timing in speed.items() if not case.shadow]
     return [
         *(
             Verdict(

@@ -25,6 +25,7 @@ is recognised and named, never loaded into this network.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,10 +98,11 @@ def load_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found")
+    data = path.read_bytes()  # read once: the same bytes are loaded and hashed
     try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
+        content = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as error:  # torch.load raises many types for a file that is not a checkpoint
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({_why_unreadable(path, error)})") from error
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({_why_unreadable(data, error)})") from error
     reference = _as_reference_state_dict(content)
     if isinstance(content, dict) and "format" in content:
         bundle, metadata = _from_versioned(path, content, slot_config)
@@ -115,19 +117,18 @@ def load_checkpoint(
             f"(PPOAgent.save) nor a policy state_dict (top-level {type(content).__name__}{_key_preview(content)})"
         )
     bundle.to(resolve_device(device) if isinstance(device, str) else device)
-    return LoadedCheckpoint(bundle=bundle, metadata=metadata, sha256=sha256_file(path))
+    return LoadedCheckpoint(bundle=bundle, metadata=metadata, sha256=hashlib.sha256(data).hexdigest())
 
 
-def _why_unreadable(path: Path, error: Exception) -> str:
+def _why_unreadable(data: bytes, error: Exception) -> str:
     """torch.load's reason in a few words. Its own text advises ``weights_only=False``, which would let the
     file run code; this tool never does that, so that advice is never repeated."""
     text = str(error)
     refused = re.search(r"Unsupported global: GLOBAL (\S+)", text)
     if refused:
         return f"it holds a Python object, {refused.group(1)}, and tamiyo-tui reads only tensors and plain containers"
-    with path.open("rb") as handle:
-        if handle.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:  # torch.save writes a zip archive
-            return "its bytes are not a file torch.save writes"
+    if not data.startswith(_ZIP_MAGIC):  # torch.save writes a zip archive
+        return "its bytes are not a file torch.save writes"
     first_sentence = text.strip().splitlines()[0].split(". ")[0] if text.strip() else type(error).__name__
     return f"truncated or corrupted: {first_sentence}"
 

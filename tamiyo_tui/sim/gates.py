@@ -21,7 +21,7 @@ from tamiyo_tui.domain.stages import GATE_FOR_TARGET, GateLevel, SeedStage
 from tamiyo_tui.sim.scenario import GateMode
 
 if TYPE_CHECKING:
-    from tamiyo_tui.sim.slot import SeedState
+    from tamiyo_tui.sim.seed_state import SeedState
 
 # Scores scale improvement (G2) and contribution (G5) onto [0, 1] by these many points.
 G2_SCORE_SCALE = 5.0

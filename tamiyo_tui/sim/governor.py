@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import struct
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -26,15 +25,11 @@ PANIC_NAN = "governor_nan"
 PANIC_LOBOTOMY = "governor_lobotomy"
 PANIC_DIVERGENCE = "governor_divergence"
 SCRIPTED_ROLLBACK = "governor_rollback"  # a scenario's `governor: rollback` event
-# Snapshot codes index this tuple; "" = no panic. Append only.
-PANIC_REASONS = ("", PANIC_NAN, PANIC_LOBOTOMY, PANIC_DIVERGENCE, SCRIPTED_ROLLBACK)
 
 # The statistical rules need this much history before they judge a loss.
 MIN_HISTORY_FOR_CHECKS = 10
 LOBOTOMY_MEAN_FRACTION = 0.6  # the run had been learning: mean history below 60 % of a random guess
 LOBOTOMY_TOLERANCE = 0.065  # and the loss is back within 6.5 % of a random guess
-
-_HEADER = struct.Struct("<dIIB")  # random-guess loss, consecutive anomalies, last snapshot epoch, history len
 
 
 def random_guess_loss(num_classes: int) -> float:
@@ -72,7 +67,8 @@ class Governor:
             and abs(val_loss - self.random_guess) < LOBOTOMY_TOLERANCE * self.random_guess
         ):
             return PANIC_LOBOTOMY
-        # statistics.pstdev works in exact fractions: ~100x slower, and float precision is plenty here.
+        # The population standard deviation in float arithmetic (statistics.pstdev works in exact fractions and
+        # can round differently, which could move a verdict that sits on the threshold).
         spread = math.sqrt(math.fsum((loss - mean) ** 2 for loss in self.history) / len(self.history))
         anomaly = (
             val_loss > GOVERNOR_ABSOLUTE_THRESHOLD
@@ -89,16 +85,3 @@ class Governor:
 
     def on_rollback(self) -> None:
         self.consecutive_anomalies = 0
-
-    def pack(self) -> bytes:
-        values = tuple(self.history)
-        header = _HEADER.pack(self.random_guess, self.consecutive_anomalies, self.last_snapshot_epoch, len(values))
-        return header + struct.pack(f"<{len(values)}d", *values)
-
-    @classmethod
-    def unpack_from(cls, buffer: bytes, offset: int) -> tuple[Governor, int]:
-        guess, consecutive, snapshot_epoch, count = _HEADER.unpack_from(buffer, offset)
-        offset += _HEADER.size
-        governor = cls(guess, consecutive, snapshot_epoch)
-        governor.history.extend(struct.unpack_from(f"<{count}d", buffer, offset))
-        return governor, offset + 8 * count

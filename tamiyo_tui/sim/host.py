@@ -25,7 +25,15 @@ NOISE_SEED_STRIDE = 1_000_003
 MIN_SEEDS_FOR_PAIRS = 3
 MAX_SEEDS_FOR_PAIRS = 4
 
-HOST_METRIC_KEYS = ("val_accuracy", "val_loss", "train_accuracy", "train_loss")
+# The host metrics a scenario scripts, each with the (minimum, maximum) it may take: accuracies are
+# percentages, losses are non-negative.
+HOST_METRIC_RANGES: dict[str, tuple[float, float | None]] = {
+    "val_accuracy": (0.0, 100.0),
+    "val_loss": (0.0, None),
+    "train_accuracy": (0.0, 100.0),
+    "train_loss": (0.0, None),
+}
+HOST_METRIC_KEYS = tuple(HOST_METRIC_RANGES)
 
 
 def _clamp_accuracy(value: float) -> float:

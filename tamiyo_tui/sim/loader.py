@@ -4,6 +4,9 @@ Every bad input, whatever it is, comes out as one ``ScenarioError`` naming ``fil
 field path; nothing else escapes. Validation is strict: unknown keys, wrong types (a boolean is not a
 number), out-of-range values, unknown names and seed states the lifecycle cannot reach are all errors,
 so a typo never passes silently. The schema reference for users is ``docs/scenario-format.md``.
+
+This module reads the top level, the host and the blueprints; ``loader_slots.py`` reads the slot layout
+and seed states (`initial`, slot-event fields), ``loader_timeline.py`` the `events` and `expect` lists.
 """
 
 from __future__ import annotations
@@ -11,54 +14,30 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import IntEnum
 from typing import TypeVar, cast
 
-from tamiyo_tui.domain.actions import (
-    BLUEPRINT_ID_TO_INDEX,
-    BLUEPRINT_IDS,
-    HEAD_NAMES,
-    HEAD_SPECS_BY_NAME,
-    VALID_TOPOLOGIES,
-    BlueprintAction,
-    GerminationStyle,
-    LifecycleOp,
-    TempoAction,
-    blueprints_for_topology,
+from tamiyo_tui.domain.actions import BLUEPRINT_IDS, VALID_TOPOLOGIES
+from tamiyo_tui.domain.constants import DEFAULT_EPISODE_LENGTH, MAX_SEED, MIN_PRUNE_AGE
+from tamiyo_tui.domain.slots import SlotConfig
+from tamiyo_tui.sim.host import HOST_METRIC_RANGES
+from tamiyo_tui.sim.loader_slots import (
+    CONTRIBUTION_LIMIT,
+    ReadContext,
+    read_enabled_slots,
+    read_initial,
+    read_slot_layout,
 )
-from tamiyo_tui.domain.alpha import TARGET_TOLERANCE, AlphaMode
-from tamiyo_tui.domain.constants import (
-    DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE,
-    DEFAULT_EPISODE_LENGTH,
-    MAX_SEED,
-    MIN_PRUNE_AGE,
-    RESETTING_EPOCHS,
-)
-from tamiyo_tui.domain.slots import SlotConfig, SlotIdError, parse_slot_id, slot_sort_key
-from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage
-from tamiyo_tui.sim.errors import ScenarioError
-from tamiyo_tui.sim.host import HOST_METRIC_KEYS
+from tamiyo_tui.sim.loader_timeline import read_events, read_expectations
 from tamiyo_tui.sim.scenario import (
     DEFAULT_BLUEPRINT_KEY,
     SCHEMA_VERSION,
     AccuracyGenerator,
-    ActionEvent,
-    ActionSpec,
     BlueprintEffect,
-    Event,
-    Expectation,
     GateMode,
-    GovernorEvent,
-    HostEvent,
     HostScript,
-    InitialSlot,
-    NoteEvent,
     Scenario,
-    SlotEvent,
 )
-from tamiyo_tui.sim.slot import FULL_ALPHA_STAGES, PRE_BLEND_STAGES, initial_slot_problems
-from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, read_source, unknown_name_message
+from tamiyo_tui.sim.yaml_nodes import YamlNode, compose_document, optional, read_source, unknown_name_message
 
 TOP_LEVEL_KEYS = (
     "schema",
@@ -81,53 +60,12 @@ TOP_LEVEL_KEYS = (
 )
 REQUIRED_TOP_LEVEL_KEYS = ("schema", "name", "description", "host")
 MAX_EPISODE_LENGTH = 10_000
-MAX_SLOTS = 64
 GATE_MODES: tuple[GateMode, ...] = ("permissive", "strict")
-GOVERNOR_KINDS = ("rollback", "override")
-EVENT_KINDS = ("host", "slot", "governor", "action", "note")
-EXPECT_CHECKS = ("masks", "stage", "action", "accepted", "why")
-EMPTY_STAGE = "EMPTY"
-SLOT_FIELD_KEYS = (
-    "stage",
-    "blueprint",
-    "alpha",
-    "alpha_target",
-    "alpha_mode",
-    "steps_total",
-    "steps_done",
-    "epochs_in_stage",
-    "epochs_total",
-    "style",
-    "tempo",
-    "contribution",
-)
-# (minimum, maximum) per host metric: accuracies are percentages, losses are non-negative.
-HOST_METRIC_RANGES: dict[str, tuple[float, float | None]] = {
-    "val_accuracy": (0.0, 100.0),
-    "val_loss": (0.0, None),
-    "train_accuracy": (0.0, 100.0),
-    "train_loss": (0.0, None),
-}
-assert tuple(HOST_METRIC_RANGES) == HOST_METRIC_KEYS, "the host model and the loader must agree on metrics"
 HOST_KEYS = (*HOST_METRIC_RANGES, "params", "num_classes")
 GENERATOR_KEYS = ("start", "end", "plateau_at", "noise")
 BLUEPRINT_EFFECT_KEYS = ("contribution", "params", "gradient_ratio", "gradient_norm", "gradient_health")
-CONTRIBUTION_LIMIT = 100.0  # accuracy points, either sign
 
-_NOT_SEED_STAGE_NAMES = (SeedStage.UNKNOWN.name, SeedStage.DORMANT.name)
-SEED_STAGE_NAMES = tuple(stage.name for stage in SeedStage if stage.name not in _NOT_SEED_STAGE_NAMES)
-
-_E = TypeVar("_E", bound=IntEnum)
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    """What later sections are validated against: fixed by the top-level keys."""
-
-    slot_config: SlotConfig
-    episode_length: int
-    topology: str
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -149,37 +87,33 @@ def _build(root: YamlNode, file: str, sha256: str) -> Scenario:
     schema = fields["schema"].integer()
     if schema != SCHEMA_VERSION:
         raise fields["schema"].error(f"unsupported schema {schema}; this version reads schema {SCHEMA_VERSION}")
-    slot_config = _read_slots(fields["slots"]) if "slots" in fields else SlotConfig.default()
-    episode_length = _optional(
+    slot_config = read_slot_layout(fields["slots"]) if "slots" in fields else SlotConfig.default()
+    episode_length = optional(
         fields, "episode_length", lambda n: n.integer(1, MAX_EPISODE_LENGTH), DEFAULT_EPISODE_LENGTH
     )
-    topology = _optional(fields, "topology", lambda n: n.choice(sorted(VALID_TOPOLOGIES), noun="topology"), "cnn")
-    gates = _optional(fields, "gates", lambda n: n.choice(GATE_MODES, noun="gate mode"), "permissive")
-    context = _Context(slot_config, episode_length, topology)
+    topology = optional(fields, "topology", lambda n: n.choice(sorted(VALID_TOPOLOGIES), noun="topology"), "cnn")
+    gates = optional(fields, "gates", lambda n: n.choice(GATE_MODES, noun="gate mode"), "permissive")
+    context = ReadContext(slot_config, episode_length, topology)
     return Scenario(
         name=fields["name"].string(),
         description=fields["description"].string(),
         host=_read_host(fields["host"]),
-        seed=_optional(fields, "seed", _read_seed, 0),
+        seed=optional(fields, "seed", _read_seed, 0),
         episode_length=context.episode_length,
         topology=context.topology,
         slot_config=slot_config,
-        enabled_slots=_optional(fields, "enabled_slots", lambda n: _read_enabled_slots(n, slot_config), None),
-        max_seeds=_optional(fields, "max_seeds", lambda n: n.integer(0), 0),
+        enabled_slots=optional(fields, "enabled_slots", lambda n: read_enabled_slots(n, slot_config), None),
+        max_seeds=optional(fields, "max_seeds", lambda n: n.integer(0), 0),
         gates=cast(GateMode, gates),
-        min_prune_age=_optional(fields, "min_prune_age", lambda n: n.integer(0), MIN_PRUNE_AGE),
-        policy=_optional(fields, "policy", lambda n: n.string(), "heuristic"),
+        min_prune_age=optional(fields, "min_prune_age", lambda n: n.integer(0), MIN_PRUNE_AGE),
+        policy=optional(fields, "policy", lambda n: n.string(), "heuristic"),
         blueprints=_optional_collection(fields, "blueprints", _read_blueprints, {}),
-        initial=_optional_collection(fields, "initial", lambda n: _read_initial(n, context), {}),
-        events=_optional_collection(fields, "events", lambda n: _read_events(n, context), ()),
-        expect=_optional_collection(fields, "expect", lambda n: _read_expectations(n, context), ()),
+        initial=_optional_collection(fields, "initial", lambda n: read_initial(n, context), {}),
+        events=_optional_collection(fields, "events", lambda n: read_events(n, context), ()),
+        expect=_optional_collection(fields, "expect", lambda n: read_expectations(n, context), ()),
         path=file,
         sha256=sha256,
     )
-
-
-def _optional(fields: dict[str, YamlNode], key: str, read: Callable[[YamlNode], _T], default: _T) -> _T:
-    return read(fields[key]) if key in fields else default
 
 
 def _optional_collection(fields: dict[str, YamlNode], key: str, read: Callable[[YamlNode], _T], default: _T) -> _T:
@@ -196,58 +130,6 @@ def _read_seed(node: YamlNode) -> int:
     return seed
 
 
-# --- slots -----------------------------------------------------------------------------------------------
-
-
-def _read_slots(node: YamlNode) -> SlotConfig:
-    node.check_tag()
-    if node.is_mapping:
-        grid = node.mapping(("rows", "cols"), ("rows", "cols"))
-        rows, cols = grid["rows"].integer(1, MAX_SLOTS), grid["cols"].integer(1, MAX_SLOTS)
-        if rows * cols > MAX_SLOTS:
-            raise node.error(f"{rows} × {cols} = {rows * cols} slots; at most {MAX_SLOTS} are supported")
-        return SlotConfig.for_grid(rows, cols)
-    if not node.is_list:
-        raise node.error(f"must be a list of slot ids or a mapping {{rows, cols}}, got {node.kind}")
-    items = node.items(non_empty=True)
-    if len(items) > MAX_SLOTS:
-        raise node.error(f"{len(items)} slots; at most {MAX_SLOTS} are supported")
-    slot_ids: list[str] = []
-    for item in items:
-        slot_id = item.string()
-        try:
-            parse_slot_id(slot_id)
-        except SlotIdError as err:
-            raise item.error(str(err)) from None
-        if slot_id in slot_ids:
-            raise item.error(f"duplicate slot {slot_id!r}")
-        slot_ids.append(slot_id)
-    # Row-major order fixes the slot head's action indices, whatever order the file lists them in.
-    return SlotConfig(tuple(sorted(slot_ids, key=slot_sort_key)))
-
-
-def _slot_id(node: YamlNode, slot_config: SlotConfig) -> str:
-    """A slot id of the scenario's ``slots``; ``node`` may be a value or a mapping key."""
-    slot_id = node.string()
-    try:
-        parse_slot_id(slot_id)
-    except SlotIdError as err:
-        raise node.error(str(err)) from None
-    if slot_id not in slot_config.slot_ids:
-        raise node.error(f"unknown slot {slot_id!r}; slots: {', '.join(slot_config.slot_ids)}")
-    return slot_id
-
-
-def _read_enabled_slots(node: YamlNode, slot_config: SlotConfig) -> tuple[str, ...]:
-    enabled: set[str] = set()
-    for item in node.items():
-        slot_id = _slot_id(item, slot_config)
-        if slot_id in enabled:
-            raise item.error(f"duplicate slot {slot_id!r}")
-        enabled.add(slot_id)
-    return tuple(slot_id for slot_id in slot_config.slot_ids if slot_id in enabled)
-
-
 # --- host and blueprints ---------------------------------------------------------------------------------
 
 
@@ -261,11 +143,11 @@ def _read_host(node: YamlNode) -> HostScript:
     defaults = HostScript(val_accuracy=())
     return HostScript(
         val_accuracy=val_accuracy,
-        val_loss=_optional(fields, "val_loss", lambda n: _read_metric_list(n, "val_loss"), None),
-        train_accuracy=_optional(fields, "train_accuracy", lambda n: _read_metric_list(n, "train_accuracy"), None),
-        train_loss=_optional(fields, "train_loss", lambda n: _read_metric_list(n, "train_loss"), None),
-        params=_optional(fields, "params", lambda n: n.integer(0), defaults.params),
-        num_classes=_optional(fields, "num_classes", lambda n: n.integer(2), defaults.num_classes),
+        val_loss=optional(fields, "val_loss", lambda n: _read_metric_list(n, "val_loss"), None),
+        train_accuracy=optional(fields, "train_accuracy", lambda n: _read_metric_list(n, "train_accuracy"), None),
+        train_loss=optional(fields, "train_loss", lambda n: _read_metric_list(n, "train_loss"), None),
+        params=optional(fields, "params", lambda n: n.integer(0), defaults.params),
+        num_classes=optional(fields, "num_classes", lambda n: n.integer(2), defaults.num_classes),
     )
 
 
@@ -285,7 +167,7 @@ def _read_generator(node: YamlNode) -> AccuracyGenerator:
         start=fields["start"].number(0.0, 100.0),
         end=fields["end"].number(0.0, 100.0),
         plateau_at=fields["plateau_at"].integer(1, MAX_EPISODE_LENGTH),
-        noise=_optional(fields, "noise", lambda n: n.number(0.0, 100.0), 0.0),
+        noise=optional(fields, "noise", lambda n: n.number(0.0, 100.0), 0.0),
     )
 
 
@@ -299,295 +181,9 @@ def _read_blueprints(node: YamlNode) -> dict[str, BlueprintEffect]:
         defaults = BlueprintEffect()
         effects[entry.key] = BlueprintEffect(
             contribution=fields["contribution"].number(-CONTRIBUTION_LIMIT, CONTRIBUTION_LIMIT),
-            params=_optional(fields, "params", lambda n: n.integer(0), defaults.params),
-            gradient_ratio=_optional(fields, "gradient_ratio", lambda n: n.number(0.0), defaults.gradient_ratio),
-            gradient_norm=_optional(fields, "gradient_norm", lambda n: n.number(0.0), defaults.gradient_norm),
-            gradient_health=_optional(
-                fields, "gradient_health", lambda n: n.number(0.0, 1.0), defaults.gradient_health
-            ),
+            params=optional(fields, "params", lambda n: n.integer(0), defaults.params),
+            gradient_ratio=optional(fields, "gradient_ratio", lambda n: n.number(0.0), defaults.gradient_ratio),
+            gradient_norm=optional(fields, "gradient_norm", lambda n: n.number(0.0), defaults.gradient_norm),
+            gradient_health=optional(fields, "gradient_health", lambda n: n.number(0.0, 1.0), defaults.gradient_health),
         )
     return effects
-
-
-# --- seed states (`initial` and slot events) -------------------------------------------------------------
-
-
-def _enum_member(node: YamlNode, enum: type[_E], noun: str) -> _E:
-    return enum[node.choice(tuple(member.name for member in enum), noun=noun)]
-
-
-def _read_stage_name(node: YamlNode, *, empty_allowed: bool, hint: str) -> str:
-    """A seed stage name, or EMPTY where allowed; UNKNOWN and DORMANT (never seed states) get ``hint``."""
-    names = (*SEED_STAGE_NAMES, EMPTY_STAGE) if empty_allowed else SEED_STAGE_NAMES
-    word = node.node.value if node.is_string else None
-    if word in (*_NOT_SEED_STAGE_NAMES, EMPTY_STAGE) and word not in names:
-        raise node.error(f"{word} is not a seed stage: {hint}")
-    return node.choice(names, noun="stage")
-
-
-def _read_initial_stage(node: YamlNode) -> SeedStage:
-    return SeedStage[_read_stage_name(node, empty_allowed=False, hint="leave the slot out to start it empty")]
-
-
-def _read_forced_stage(node: YamlNode) -> SeedStage:
-    """A slot event's stage; EMPTY clears the slot, which the simulator spells DORMANT."""
-    name = _read_stage_name(node, empty_allowed=True, hint="write EMPTY to empty the slot")
-    return SeedStage.DORMANT if name == EMPTY_STAGE else SeedStage[name]
-
-
-def _read_blueprint_id(node: YamlNode, topology: str) -> str:
-    blueprint_id = node.choice(BLUEPRINT_IDS, noun="blueprint")
-    registered = blueprints_for_topology(topology)
-    if BlueprintAction(BLUEPRINT_ID_TO_INDEX[blueprint_id]) not in registered:
-        names = ", ".join(bp_id for bp_id in BLUEPRINT_IDS if BlueprintAction[bp_id.upper()] in registered)
-        raise node.error(f"blueprint {blueprint_id!r} is not registered for topology {topology} ({names})")
-    return blueprint_id
-
-
-def _read_contribution(node: YamlNode) -> float | None:
-    return None if node.is_null else node.number(-CONTRIBUTION_LIMIT, CONTRIBUTION_LIMIT)
-
-
-_SLOT_FIELD_READERS: dict[str, Callable[[YamlNode, _Context], object]] = {
-    "blueprint": lambda node, context: _read_blueprint_id(node, context.topology),
-    "alpha": lambda node, _: node.number(0.0, 1.0),
-    "alpha_target": lambda node, _: None if node.is_null else node.number(0.0, 1.0),
-    "alpha_mode": lambda node, _: _enum_member(node, AlphaMode, "alpha mode"),
-    "steps_total": lambda node, _: node.integer(0),
-    "steps_done": lambda node, _: node.integer(0),
-    "epochs_in_stage": lambda node, _: node.integer(0),
-    "epochs_total": lambda node, _: node.integer(0),
-    "style": lambda node, _: _enum_member(node, GerminationStyle, "style"),
-    "tempo": lambda node, _: _enum_member(node, TempoAction, "tempo"),
-    "contribution": lambda node, _: _read_contribution(node),
-}
-assert ("stage", *_SLOT_FIELD_READERS) == SLOT_FIELD_KEYS
-
-
-def _read_slot_fields(
-    node: YamlNode, context: _Context, required: tuple[str, ...], read_stage: Callable[[YamlNode], SeedStage]
-) -> tuple[dict[str, object], dict[str, YamlNode]]:
-    """Typed values of an `initial` entry or a slot event, and the nodes they came from."""
-    nodes = node.mapping(SLOT_FIELD_KEYS, required, non_empty=True)
-    values = {
-        key: read_stage(value) if key == "stage" else _SLOT_FIELD_READERS[key](value, context)
-        for key, value in nodes.items()
-    }
-    return values, nodes
-
-
-def _read_initial(node: YamlNode, context: _Context) -> dict[str, InitialSlot]:
-    initial: dict[str, InitialSlot] = {}
-    for entry in node.entries():
-        slot_id = _slot_id(entry.key_node, context.slot_config)
-        values, nodes = _read_slot_fields(entry.value, context, ("stage", "blueprint"), _read_initial_stage)
-        stage = cast(SeedStage, values["stage"])
-        epochs_in_stage = cast(int, values.get("epochs_in_stage", 0))
-        slot = InitialSlot(
-            stage=stage,
-            blueprint=cast(str, values["blueprint"]),
-            alpha=cast(float, values.get("alpha", 1.0 if stage in FULL_ALPHA_STAGES else 0.0)),
-            alpha_target=cast("float | None", values.get("alpha_target")),
-            alpha_mode=cast(AlphaMode, values.get("alpha_mode", AlphaMode.HOLD)),
-            steps_total=cast(int, values.get("steps_total", 0)),
-            steps_done=cast(int, values.get("steps_done", 0)),
-            epochs_in_stage=epochs_in_stage,
-            epochs_total=cast(int, values.get("epochs_total", epochs_in_stage)),
-            style=cast(GerminationStyle, values.get("style", GerminationStyle.SIGMOID_ADD)),
-            tempo=cast(TempoAction, values.get("tempo", TempoAction.STANDARD)),
-            contribution=cast("float | None", values.get("contribution")),
-            source=entry.value.source,
-        )
-        for field_name, message in _initial_field_problems(slot):
-            at = nodes.get(field_name, entry.value)
-            raise ScenarioError(at.file, at.line, at.col, entry.value.child_path(field_name), message)
-        # The simulator's own consistency rules, which it also applies when it builds the slot.
-        lifecycle_problems = initial_slot_problems(slot)
-        if lifecycle_problems:
-            raise entry.value.error("; ".join(lifecycle_problems))
-        initial[slot_id] = slot
-    return initial
-
-
-def _initial_field_problems(slot: InitialSlot) -> list[tuple[str, str]]:
-    """(field, message) for the ways ``slot`` contradicts the lifecycle (stages, alpha controller, operations).
-
-    Stage names and value ranges are checked while reading. These checks name the offending field, so
-    the error can point at its line; ``initial_slot_problems`` then catches what is left.
-    """
-    stage, alpha, target, mode = slot.stage, slot.alpha, slot.alpha_target, slot.alpha_mode
-    problems: list[tuple[str, str]] = []
-    if stage in PRE_BLEND_STAGES and alpha > 0.0:
-        problems.append(("alpha", f"alpha must be 0.0 in {stage.name} (a seed blends in from BLENDING on)"))
-    if stage in FULL_ALPHA_STAGES and abs(alpha - 1.0) > TARGET_TOLERANCE:
-        problems.append(("alpha", f"alpha must be 1.0 in {stage.name}"))
-    if stage in FAILURE_STAGES and alpha > 0.0:
-        problems.append(("alpha", f"alpha must be 0.0 in {stage.name} (a prune resets alpha)"))
-    if mode != AlphaMode.HOLD and stage != SeedStage.BLENDING:
-        problems.append(("alpha_mode", f"alpha_mode {mode.name} is only possible in BLENDING, not {stage.name}"))
-    if stage == SeedStage.BLENDING:
-        problems += _blending_alpha_problems(alpha, target, mode)
-    elif target is not None:
-        if stage in FULL_ALPHA_STAGES and abs(target - 1.0) > TARGET_TOLERANCE:
-            problems.append(("alpha_target", f"alpha_target must be 1.0 in {stage.name}"))
-        if stage in PRE_BLEND_STAGES and target <= 0.0:
-            problems.append(("alpha_target", f"alpha_target must be above 0 in {stage.name} (the blend target)"))
-        if stage in FAILURE_STAGES and target > 0.0:
-            problems.append(("alpha_target", f"alpha_target must be 0.0 in {stage.name} (a prune resets it)"))
-    if slot.steps_done > slot.steps_total:
-        problems.append(("steps_done", f"steps_done ({slot.steps_done}) exceeds steps_total ({slot.steps_total})"))
-    if slot.epochs_in_stage > slot.epochs_total:
-        message = f"epochs_in_stage ({slot.epochs_in_stage}) exceeds epochs_total ({slot.epochs_total})"
-        problems.append(("epochs_in_stage", message))
-    embargo = DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE
-    if stage == SeedStage.EMBARGOED and slot.epochs_in_stage >= embargo:
-        message = f"EMBARGOED lasts {embargo} epochs: epochs_in_stage must be at most {embargo - 1}"
-        problems.append(("epochs_in_stage", message))
-    if stage == SeedStage.RESETTING and slot.epochs_in_stage >= RESETTING_EPOCHS:
-        message = f"RESETTING lasts {RESETTING_EPOCHS} epoch: epochs_in_stage must be at most {RESETTING_EPOCHS - 1}"
-        problems.append(("epochs_in_stage", message))
-    return problems
-
-
-def _blending_alpha_problems(alpha: float, target: float | None, mode: AlphaMode) -> list[tuple[str, str]]:
-    # The controller moves toward its target while UP/DOWN and sits exactly on it in HOLD.
-    if mode == AlphaMode.UP and alpha >= (1.0 if target is None else target):
-        return [("alpha_mode", "alpha_mode UP needs alpha below alpha_target")]
-    if mode == AlphaMode.DOWN and alpha <= (0.0 if target is None else target):
-        return [("alpha_mode", "alpha_mode DOWN needs alpha above alpha_target")]
-    if mode == AlphaMode.HOLD and target is not None and abs(alpha - target) > TARGET_TOLERANCE:
-        return [("alpha_target", "alpha_mode HOLD needs alpha equal to alpha_target")]
-    return []
-
-
-# --- actions ---------------------------------------------------------------------------------------------
-
-
-def _read_option(node: YamlNode, head: str, context: _Context) -> str:
-    if head == "slot":
-        return _slot_id(node, context.slot_config)
-    options = HEAD_SPECS_BY_NAME[head].names(context.slot_config)
-    return node.choice(options, noun=f"{head} option")
-
-
-def _read_head_options(node: YamlNode, context: _Context, required: tuple[str, ...] = ()) -> dict[str, str]:
-    """``{head: option name}`` for the heads the mapping names."""
-    fields = node.mapping(HEAD_NAMES, required, noun="head", non_empty=True)
-    return {head: _read_option(value, head, context) for head, value in fields.items()}
-
-
-def _read_action_spec(node: YamlNode, context: _Context) -> ActionSpec:
-    names = _read_head_options(node, context, required=("op",))
-    op = LifecycleOp[names["op"]]
-    if op != LifecycleOp.WAIT and "slot" not in names:
-        raise node.error(f"missing required head 'slot' (every op but WAIT targets a slot, {op.name} too)")
-    if op == LifecycleOp.GERMINATE and "blueprint" not in names:
-        raise node.error("missing required head 'blueprint' (GERMINATE needs one)")
-    options: dict[str, object] = {
-        head: HEAD_SPECS_BY_NAME[head].enum[name]  # type: ignore[index]
-        for head, name in names.items()
-        if head not in ("slot", "op")
-    }
-    return ActionSpec(op=op, slot=names.get("slot"), **options)  # type: ignore[arg-type]
-
-
-# --- events and expectations -----------------------------------------------------------------------------
-
-
-def _read_epoch(node: YamlNode, context: _Context) -> int:
-    epoch = node.integer(1)
-    if epoch > context.episode_length:
-        raise node.error(f"epoch {epoch} is after the episode end (episode_length {context.episode_length})")
-    return epoch
-
-
-def _read_events(node: YamlNode, context: _Context) -> tuple[Event, ...]:
-    events: list[Event] = []
-    for item in node.items():
-        fields = item.mapping(("at", *EVENT_KINDS), ("at",))
-        at = _read_epoch(fields["at"], context)
-        kinds = [kind for kind in EVENT_KINDS if kind in fields]
-        if len(kinds) != 1:
-            found = f"; found {' and '.join(kinds)}" if kinds else ""
-            raise item.error(f"an event holds exactly one of {', '.join(EVENT_KINDS)}{found}")
-        value = fields[kinds[0]]
-        if kinds[0] == "slot":
-            events += _read_slot_events(value, at, context)
-        elif kinds[0] == "host":
-            metrics = value.mapping(tuple(HOST_METRIC_RANGES), non_empty=True)
-            values = {key: metric.number(*HOST_METRIC_RANGES[key]) for key, metric in metrics.items()}
-            events.append(HostEvent(at, values, item.source))
-        elif kinds[0] == "governor":
-            kind = value.choice(GOVERNOR_KINDS, noun="governor event")
-            events.append(GovernorEvent(at, "rollback" if kind == "rollback" else "override", item.source))
-        elif kinds[0] == "action":
-            events.append(ActionEvent(at, _read_action_spec(value, context), item.source))
-        else:
-            events.append(NoteEvent(at, value.string(), item.source))
-    return tuple(events)
-
-
-def _read_slot_events(node: YamlNode, at: int, context: _Context) -> list[SlotEvent]:
-    """``slot: {SLOT_ID: {field: value, …}, …}``: one forced edit per slot named (``stage: EMPTY`` clears it)."""
-    events: list[SlotEvent] = []
-    for entry in node.entries(non_empty=True):
-        slot_id = _slot_id(entry.key_node, context.slot_config)
-        values, nodes = _read_slot_fields(entry.value, context, (), _read_forced_stage)
-        if values.get("stage") == SeedStage.DORMANT and len(values) > 1:
-            other = next(key for key in nodes if key != "stage")
-            raise nodes[other].error("an emptied slot takes no other fields")
-        events.append(SlotEvent(at, slot_id, values, entry.value.source))
-    return events
-
-
-def _read_expectations(node: YamlNode, context: _Context) -> tuple[Expectation, ...]:
-    expectations: list[Expectation] = []
-    for item in node.items():
-        fields = item.mapping(("at", *EXPECT_CHECKS), ("at",))
-        at = _read_epoch(fields["at"], context)
-        if not any(check in fields for check in EXPECT_CHECKS):
-            raise item.error(f"an expectation needs at least one of {', '.join(EXPECT_CHECKS)}")
-        expectations.append(
-            Expectation(
-                at=at,
-                masks=_optional(fields, "masks", lambda n: _read_mask_checks(n, context), {}),
-                stage=_optional(fields, "stage", lambda n: _read_stage_checks(n, context), {}),
-                action=_optional(fields, "action", lambda n: _read_head_options(n, context), {}),
-                accepted=_optional(fields, "accepted", lambda n: n.boolean(), None),
-                why=_optional(fields, "why", lambda n: _read_why_checks(n, context), {}),
-                source=item.source,
-            )
-        )
-    return tuple(expectations)
-
-
-def _read_mask_checks(node: YamlNode, context: _Context) -> dict[str, dict[str, bool]]:
-    checks: dict[str, dict[str, bool]] = {}
-    for head, options in node.mapping(HEAD_NAMES, noun="head", non_empty=True).items():
-        entries = options.entries(non_empty=True)
-        checks[head] = {_read_option(entry.key_node, head, context): entry.value.boolean() for entry in entries}
-    return checks
-
-
-def _read_stage_checks(node: YamlNode, context: _Context) -> dict[str, str]:
-    checks: dict[str, str] = {}
-    for entry in node.entries(non_empty=True):
-        slot_id = _slot_id(entry.key_node, context.slot_config)
-        hint = "use EMPTY for a slot with no seed"
-        checks[slot_id] = _read_stage_name(entry.value, empty_allowed=True, hint=hint)
-    return checks
-
-
-def _read_why_checks(node: YamlNode, context: _Context) -> dict[str, str]:
-    checks: dict[str, str] = {}
-    for entry in node.entries(non_empty=True):
-        head, dot, option = entry.key.partition(".")
-        if not dot:
-            raise entry.key_node.error(f"keys are HEAD.OPTION, like 'op.PRUNE', got {entry.key!r}")
-        if head not in HEAD_NAMES:
-            raise entry.key_node.error(unknown_name_message("head", head, HEAD_NAMES))
-        options = HEAD_SPECS_BY_NAME[head].names(context.slot_config)
-        if option not in options:
-            raise entry.key_node.error(unknown_name_message(f"{head} option", option, options))
-        checks[entry.key] = entry.value.string()
-    return checks

@@ -6,7 +6,6 @@ not hold, an action the lifecycle rejects) can point back at ``file:line:col``.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -198,15 +197,8 @@ class Scenario:
         return self.blueprints.get(DEFAULT_BLUEPRINT_KEY, BlueprintEffect())
 
     def events_at(self, epoch: int) -> tuple[Event, ...]:
-        return self._events_by_epoch.get(epoch, ())
-
-    @functools.cached_property
-    def _events_by_epoch(self) -> dict[int, tuple[Event, ...]]:
-        # A step asks for its epoch's events several times (script, notes, slot events, the governor).
-        by_epoch: dict[int, list[Event]] = {}
-        for event in self.events:
-            by_epoch.setdefault(event.at, []).append(event)
-        return {epoch: tuple(events) for epoch, events in by_epoch.items()}
+        """The events of ``epoch``, in the file's order."""
+        return tuple(event for event in self.events if event.at == epoch)
 
     def widened_to(self, slot_config: SlotConfig) -> Scenario:
         """This scenario laid out on ``slot_config``: its own slots keep their ids and stay the enabled ones.

@@ -1,15 +1,12 @@
 """The host signal tracker: plateau count, stabilization latch, best values and short histories.
 
-Mirrors the reference's SignalTracker (``docs/simulator.md``, Signals and governor). Its state packs into a
-few hundred bytes so the simulator can snapshot it every step.
+Mirrors the reference's SignalTracker (``docs/simulator.md``, Signals and governor).
 """
 
 from __future__ import annotations
 
 import math
-import struct
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tamiyo_tui.domain.constants import (
@@ -24,9 +21,6 @@ from tamiyo_tui.domain.observation import HISTORY_LENGTH, HostMetrics
 # improving" because it exploded).
 STABLE_LOSS_GROWTH_LIMIT = 1.5
 MIN_PREVIOUS_LOSS = 1e-8
-
-# plateau, stable count, latch, best acc, train loss, train acc, loss window length, losses shared
-_HEADER = struct.Struct("<IIBdddBB")
 
 
 def _loss_window() -> deque[float]:
@@ -103,34 +97,3 @@ class SignalTracker:
             loss_history=tuple(losses)[-HISTORY_LENGTH:],
             accuracy_history=tuple(accuracies)[-HISTORY_LENGTH:],
         )
-
-    def pack(self, shared_losses: Sequence[float] = ()) -> bytes:
-        """Packed state. When the loss window is the tail of ``shared_losses`` (the governor's history, in
-        the usual run without anomalies) it is left out and ``unpack_from`` takes it from there."""
-        losses, accuracies = tuple(self.loss_window), tuple(self.accuracy_window)
-        shared = bool(losses) and tuple(shared_losses)[-len(losses) :] == losses
-        header = _HEADER.pack(
-            self.plateau_epochs,
-            self.stable_count,
-            self.host_stabilized,
-            self.best_val_accuracy,
-            self.train_loss,
-            self.train_accuracy,
-            len(losses),
-            shared,
-        )
-        stored = accuracies if shared else losses + accuracies
-        return header + struct.pack(f"<{len(stored)}d", *stored)
-
-    @classmethod
-    def unpack_from(cls, buffer: bytes, offset: int, shared_losses: Sequence[float] = ()) -> tuple[SignalTracker, int]:
-        plateau, stable, latch, best, train_loss, train_accuracy, count, shared = _HEADER.unpack_from(buffer, offset)
-        offset += _HEADER.size
-        # Both windows grow together, so the accuracy window holds min(count, its maxlen) values.
-        accuracy_count = min(count, HISTORY_LENGTH)
-        stored_losses = 0 if shared else count
-        values = struct.unpack_from(f"<{stored_losses + accuracy_count}d", buffer, offset)
-        tracker = cls(plateau, stable, bool(latch), best, train_loss, train_accuracy)
-        tracker.loss_window.extend(tuple(shared_losses)[-count:] if shared else values[:count])
-        tracker.accuracy_window.extend(values[stored_losses:])
-        return tracker, offset + 8 * (stored_losses + accuracy_count)

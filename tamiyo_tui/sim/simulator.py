@@ -6,14 +6,13 @@ records, the signal tracker) and returns the Observation the policy decides on; 
 back first if the governor panicked, carries out the action the way the training loop's op handlers do,
 ticks every slot (``step_epoch``) and moves to the next epoch.
 
-The whole state packs into a few hundred bytes (``snapshot``/``restore``), and every random number is a
-pure function of (scenario seed, epoch), so restoring and continuing reproduces a run exactly.
+``snapshot``/``restore`` copy the whole mutable state, and every random number is a pure function of
+(scenario seed, epoch), so restoring and continuing reproduces a run exactly.
 """
 
 from __future__ import annotations
 
 import copy
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -22,27 +21,22 @@ from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.sim.errors import ScenarioError
-from tamiyo_tui.sim.governor import PANIC_REASONS, SCRIPTED_ROLLBACK, Governor, random_guess_loss
+from tamiyo_tui.sim.governor import SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
 from tamiyo_tui.sim.scenario import GovernorEvent, Scenario, SlotEvent, SourcePos
+from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
-    GRADIENT_STAGES,
     PRUNE_BY_POLICY,
     QUIRK_ADVANCE_ON_HOLDING,
     QUIRK_INSTANT_PRUNE_DURING_RAMP,
     OpResult,
     SeedSlot,
-    SeedState,
     StageTransition,
-    initial_slot_problems,
-    seed_from_initial,
 )
+from tamiyo_tui.sim.starting_slot import seed_from_initial, starting_slot_problems
 
 __all__ = ["ActionOutcome", "SimSnapshot", "Simulator", "StageTransition"]
-
-_HEADER = struct.Struct("<IBIB")  # epoch, observed this epoch, last seed serial, pending panic code
-_SLOT_FLAG = struct.Struct("<B")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +53,16 @@ class ActionOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SimSnapshot:
-    """The simulator's whole mutable state, packed (a few hundred bytes for three occupied slots)."""
+    """The simulator's whole mutable state. Its objects are copies no simulator holds, and ``restore``
+    copies them again, so a snapshot stays as it was taken however often it is restored."""
 
-    data: bytes
+    epoch: int
+    observed: bool  # the epoch's events and validation have run
+    serial: int  # the last seed serial handed out
+    panic: str  # the governor's verdict on this epoch's loss, "" for none
+    governor: Governor
+    tracker: SignalTracker
+    seeds: tuple[SeedState | None, ...]  # per slot, in slot order
 
 
 def _fail(message: str) -> OpResult:
@@ -149,43 +150,27 @@ class Simulator:
         return ActionOutcome(result.ok, result.message, tuple(transitions), result.quirks, bool(rollback_reason))
 
     def snapshot(self) -> SimSnapshot:
-        parts = [
-            _HEADER.pack(self._epoch, self._observed, self._serial, PANIC_REASONS.index(self._panic)),
-            self._governor.pack(),
-            self._tracker.pack(shared_losses=self._governor.history),
-        ]
-        for slot in self._slots:
-            parts.append(_SLOT_FLAG.pack(slot.state is not None))
-            if slot.state is not None:
-                parts.append(slot.state.pack())
-        return SimSnapshot(b"".join(parts))
+        """A copy of the whole mutable state; ``restore`` returns to it."""
+        seeds = tuple(slot.state for slot in self._slots)
+        state = SimSnapshot(
+            self._epoch, self._observed, self._serial, self._panic, self._governor, self._tracker, seeds
+        )
+        return copy.deepcopy(state)
 
     def restore(self, snapshot: SimSnapshot) -> None:
         """Return to a snapshot taken from a simulator of the same scenario."""
-        buffer = snapshot.data
-        epoch, observed, serial, panic = _HEADER.unpack_from(buffer, 0)
-        governor, offset = Governor.unpack_from(buffer, _HEADER.size)
-        tracker, offset = SignalTracker.unpack_from(buffer, offset, shared_losses=governor.history)
-        states: list[SeedState | None] = []
-        for slot in self._slots:
-            (occupied,) = _SLOT_FLAG.unpack_from(buffer, offset)
-            offset += _SLOT_FLAG.size
-            state = None
-            if occupied:
-                state, offset = SeedState.unpack_from(slot.slot_id, buffer, offset)
-            states.append(state)
-        if offset != len(buffer):
+        if len(snapshot.seeds) != len(self._slots):
             raise ValueError("snapshot does not match this scenario's slots")
-        for slot, state in zip(self._slots, states, strict=True):
-            slot.state = state
-        self._epoch, self._observed, self._serial, self._panic = epoch, bool(observed), serial, PANIC_REASONS[panic]
-        self._tracker, self._governor = tracker, governor
+        state = copy.deepcopy(snapshot)
+        for slot, seed in zip(self._slots, state.seeds, strict=True):
+            slot.state = seed
+        self._epoch, self._observed, self._serial, self._panic = state.epoch, state.observed, state.serial, state.panic
+        self._governor, self._tracker = state.governor, state.tracker
         self._observation = None
 
     def seed_state(self, slot_id: str) -> SeedState | None:
         """A copy of a slot's full seed state (metrics the observation leaves out, e.g. best accuracy)."""
-        state = self._slot_by_id[slot_id].state
-        return None if state is None else replace(state, controller=copy.copy(state.controller))
+        return copy.deepcopy(self._slot_by_id[slot_id].state)
 
     # --- setup --------------------------------------------------------------------------------------
 
@@ -203,9 +188,10 @@ class Simulator:
             initial = self.scenario.initial.get(slot.slot_id)
             if initial is None:
                 continue
-            problems = initial_slot_problems(initial)
+            problems = starting_slot_problems(initial)
             if problems:
-                raise _scenario_error(initial.source, f"initial.{slot.slot_id}", "; ".join(problems))
+                message = "; ".join(problem.message for problem in problems)
+                raise _scenario_error(initial.source, f"initial.{slot.slot_id}", message)
             seed = seed_from_initial(
                 slot.slot_id,
                 initial,

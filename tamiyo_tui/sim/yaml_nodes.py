@@ -15,9 +15,10 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -65,6 +66,8 @@ _SCALAR_BUILDERS = {
 }
 
 # YAML counts all of these as line breaks, and its marks follow suit.
+_T = TypeVar("_T")
+
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -93,6 +96,11 @@ def unknown_name_message(noun: str, word: str, options: Sequence[str], *, always
     if always_list or best is None:
         message += f"; valid: {', '.join(options)}"
     return message
+
+
+def optional(fields: dict[str, YamlNode], key: str, read: Callable[[YamlNode], _T], default: _T) -> _T:
+    """``read`` of a mapping's entry (from ``YamlNode.mapping``), or ``default`` when the key is left out."""
+    return read(fields[key]) if key in fields else default
 
 
 def read_source(path: str | os.PathLike[str]) -> tuple[str, bytes]:

@@ -40,7 +40,7 @@ from tamiyo_tui.sim.scenario import (
     SlotEvent,
     SourcePos,
 )
-from tamiyo_tui.sim.slot import validate_initial_slot
+from tamiyo_tui.sim.starting_slot import starting_slot_problems
 
 FULL_DOCUMENT = """\
 schema: 1
@@ -739,13 +739,12 @@ def test_error_attributes_match_the_rendered_text() -> None:
 
 
 def test_simulator_lifecycle_rules_also_apply_to_initial_slots() -> None:
-    # No field-level check covers a ramp in TRAINING; the simulator's validate_initial_slot does.
+    # A ramp in TRAINING is no single field's fault: the rules' problem is reported at the entry.
     error = parse_error(BASE + "initial:\n  r0c1:\n    stage: TRAINING\n    blueprint: norm\n    steps_total: 3\n")
 
-    expected = validate_initial_slot(
-        SeedStage.TRAINING, alpha=0.0, alpha_target=None, alpha_mode=AlphaMode.HOLD, steps_total=3
-    )
-    assert expected
+    ramp_in_training = InitialSlot(SeedStage.TRAINING, "norm", steps_total=3)
+    expected = [problem.message for problem in starting_slot_problems(ramp_in_training)]
+    assert expected == ["alpha_mode must be HOLD with no steps in TRAINING: no ramp runs there"]
     assert (error.line, error.col, error.field, error.message) == (7, 3, "initial.r0c1", "; ".join(expected))
 
 

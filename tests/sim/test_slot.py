@@ -25,15 +25,10 @@ from tamiyo_tui.sim.scenario import (
     Scenario,
     SlotEvent,
 )
+from tamiyo_tui.sim.seed_state import SeedState
 from tamiyo_tui.sim.simulator import Simulator
-from tamiyo_tui.sim.slot import (
-    QUIRK_RETARGET_NOOP,
-    SeedSlot,
-    SeedState,
-    StageTransition,
-    seed_from_initial,
-    validate_initial_slot,
-)
+from tamiyo_tui.sim.slot import QUIRK_RETARGET_NOOP, SeedSlot, StageTransition
+from tamiyo_tui.sim.starting_slot import SlotProblem, seed_from_initial, starting_slot_problems
 
 EFFECT = BlueprintEffect(contribution=2.0, params=500, gradient_ratio=0.2)
 
@@ -362,54 +357,65 @@ def test_record_accuracy_sets_the_baselines_once_and_keeps_the_best() -> None:
     assert state.accuracy_at_stage_start == 53.0 and state.total_improvement == 3.0
 
 
-def test_pack_round_trips_every_field() -> None:
-    state = blending(
-        0.37,
-        0.7,
-        AlphaMode.UP,
-        counterfactual=1.25,
-        epochs_total=8,
-        epochs_in_stage=3,
-        interaction_sum=-0.5,
-        upstream_alpha_sum=0.3,
-        gradient_ratio=0.21,
-    )
-    state.controller.alpha_curve = AlphaCurve.COSINE
-    restored, end = SeedState.unpack_from("r0c1", state.pack(), 0)
-    assert restored == state and end == len(state.pack())
-    no_counterfactual = seed(SeedStage.TRAINING)
-    assert SeedState.unpack_from("r0c1", no_counterfactual.pack(), 0)[0].counterfactual is None
-
-
 # --- initial states and slot events ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("stage", "fields", "problem"),
     [
-        (SeedStage.HOLDING, {"alpha": 0.3}, "alpha must be 1.0 in HOLDING"),
-        (SeedStage.TRAINING, {"alpha": 0.3}, "alpha must be 0.0 in TRAINING"),
-        (SeedStage.FOSSILIZED, {"alpha": 1.0, "alpha_target": 0.5}, "alpha_target must be 1.0 in FOSSILIZED"),
-        (SeedStage.BLENDING, {"alpha": 0.3, "alpha_target": 0.7}, "alpha must equal alpha_target"),
+        (SeedStage.HOLDING, {"alpha": 0.3}, SlotProblem("alpha must be 1.0 in HOLDING", "alpha")),
+        (
+            SeedStage.TRAINING,
+            {"alpha": 0.3},
+            SlotProblem("alpha must be 0.0 in TRAINING (a seed blends in from BLENDING on)", "alpha"),
+        ),
+        (
+            SeedStage.FOSSILIZED,
+            {"alpha": 1.0, "alpha_target": 0.5},
+            SlotProblem("alpha_target must be 1.0 in FOSSILIZED", "alpha_target"),
+        ),
+        (
+            SeedStage.BLENDING,
+            {"alpha": 0.3, "alpha_target": 0.7},
+            SlotProblem("alpha_mode HOLD needs alpha equal to alpha_target", "alpha_target"),
+        ),
         (
             SeedStage.BLENDING,
             {"alpha": 0.8, "alpha_target": 0.7, "alpha_mode": AlphaMode.UP, "steps_total": 5},
-            "alpha must be below alpha_target while alpha_mode is UP",
+            SlotProblem("alpha_mode UP needs alpha below alpha_target", "alpha_mode"),
         ),
         (
             SeedStage.BLENDING,
             {"alpha": 0.3, "alpha_mode": AlphaMode.UP, "steps_total": 3, "steps_done": 3},
-            "a running ramp needs steps_done < steps_total",
+            SlotProblem("a running ramp needs steps_done < steps_total"),
         ),
-        (SeedStage.EMBARGOED, {"epochs_in_stage": 5, "epochs_total": 9}, "epochs_in_stage must be below 5"),
-        (SeedStage.TRAINING, {"epochs_in_stage": 4, "epochs_total": 2}, "epochs_in_stage must not exceed"),
-        (SeedStage.UNKNOWN, {}, "stage UNKNOWN is not a slot state"),
+        (
+            SeedStage.TRAINING,
+            {"steps_total": 3},
+            SlotProblem("alpha_mode must be HOLD with no steps in TRAINING: no ramp runs there"),
+        ),
+        (
+            SeedStage.EMBARGOED,
+            {"epochs_in_stage": 5, "epochs_total": 9},
+            SlotProblem("EMBARGOED lasts 5 epochs: epochs_in_stage must be at most 4", "epochs_in_stage"),
+        ),
+        (
+            SeedStage.TRAINING,
+            {"epochs_in_stage": 4, "epochs_total": 2},
+            SlotProblem("epochs_in_stage (4) exceeds epochs_total (2)", "epochs_in_stage"),
+        ),
+        (SeedStage.UNKNOWN, {}, SlotProblem("stage UNKNOWN is not a slot state")),
+        (SeedStage.TRAINING, {"blueprint": "conv_massive"}, SlotProblem("unknown blueprint 'conv_massive'")),
     ],
 )
-def test_validate_initial_slot_names_the_inconsistency(stage: SeedStage, fields: dict, problem: str) -> None:
-    arguments = {"alpha": 0.0, "alpha_target": None, "alpha_mode": AlphaMode.HOLD, **fields}
-    problems = validate_initial_slot(stage, **arguments)
-    assert any(problem in text for text in problems), problems
+def test_starting_slot_problems_name_the_inconsistency(stage: SeedStage, fields: dict, problem: SlotProblem) -> None:
+    problems = starting_slot_problems(InitialSlot(stage, **{"blueprint": "norm", **fields}))
+    assert problem in problems, problems
+
+
+def test_the_problems_that_name_a_field_come_first() -> None:
+    slot = InitialSlot(SeedStage.TRAINING, "norm", alpha_mode=AlphaMode.UP, steps_total=3, epochs_in_stage=2)
+    assert [problem.field for problem in starting_slot_problems(slot)] == ["alpha_mode", "epochs_in_stage", None]
 
 
 @pytest.mark.parametrize(
@@ -423,9 +429,8 @@ def test_validate_initial_slot_names_the_inconsistency(stage: SeedStage, fields:
         (SeedStage.DORMANT, {"alpha": 0.7}),
     ],
 )
-def test_validate_initial_slot_accepts_reachable_states(stage: SeedStage, fields: dict) -> None:
-    arguments = {"alpha": 0.0, "alpha_target": None, "alpha_mode": AlphaMode.HOLD, **fields}
-    assert validate_initial_slot(stage, **arguments) == []
+def test_starting_slot_problems_accept_reachable_states(stage: SeedStage, fields: dict) -> None:
+    assert starting_slot_problems(InitialSlot(stage, "norm", **fields)) == []
 
 
 def test_initial_ramp_in_progress_continues_where_it_stands() -> None:

@@ -2,8 +2,8 @@
 first decision: the first frame and the session opened on the engine thread share what was read at start.
 
 Every ``open()`` of the process is watched (``builtins.open`` and ``io.open``, which ``Path`` reads through),
-so a second read anywhere on the way counts, whichever loader makes it. The checkpoint the policy file names
-is loaded once too (``load_checkpoint`` itself reads the file twice: to load it, and to hash it).
+so a second read anywhere on the way counts, whichever loader makes it: the checkpoint the policy file names
+too (loaded and hashed from one read).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ async def test_start_up_reads_the_scenario_and_the_policy_file_once(
     policy_file, checkpoint = policies_dir() / "lstm-bc.yaml", policies_dir() / "lstm-bc.pt"
     apps: list[TamiyoApp] = []
     monkeypatch.setattr(launch, "run_app", lambda app: apps.append(app) or 0)  # the app runs under Pilot below
-    opened = count_opens(monkeypatch, [scenario, policy_file])
+    opened = count_opens(monkeypatch, [scenario, policy_file, checkpoint])
     checkpoints: list[Path] = []
     load_checkpoint = loading.load_checkpoint
 
@@ -68,5 +68,5 @@ async def test_start_up_reads_the_scenario_and_the_policy_file_once(
         await press(pilot, "n")
         assert app.frame.position == 1 and app.frame.last is not None  # the first decision is carried out
 
-    assert opened == {scenario.resolve(): 1, policy_file.resolve(): 1}
+    assert opened == {scenario.resolve(): 1, policy_file.resolve(): 1, checkpoint.resolve(): 1}
     assert [path.resolve() for path in checkpoints] == [checkpoint.resolve()]
