@@ -151,7 +151,7 @@ def test_host_rows_equal_the_inspectors_host_transfer() -> None:
     net = scrambled_network(2)
     fused, readable = both_paths(net, batch=6, seed=9, deterministic=False)
     ours = host_rows(fused)
-    theirs = _readable_rows(readable)
+    theirs = to_host(readable)
     assert len(ours) == len(theirs) == 6
     for mine, reference in zip(ours, theirs, strict=True):
         assert mine.value == pytest.approx(reference.value, abs=ATOL)
@@ -163,11 +163,6 @@ def test_host_rows_equal_the_inspectors_host_transfer() -> None:
             assert got.entropy == pytest.approx(expected.entropy, abs=ATOL)
             for field in ("raw_logits", "masked_logits", "probs"):
                 assert getattr(got, field) == pytest.approx(getattr(expected, field), abs=ATOL), (name, field)
-
-
-def _readable_rows(result: ActionResult) -> tuple:
-    host = to_host(result)
-    return getattr(host, "rows", host)
 
 
 def _inputs(net: FactoredRecurrentActorCritic, masks: dict[str, torch.Tensor]):
