@@ -73,6 +73,7 @@ def build_action_enum(topology: str) -> type[IntEnum]:
     return IntEnum(f"{topology.title()}Action", [(name, value) for value, name in enumerate(names)])
 
 
+@cache
 def available_blueprints(topology: str) -> frozenset[str]:
     """Blueprint ids the flat enum can germinate for ``topology`` (``noop`` included, as in the reference)."""
     return frozenset(

@@ -37,7 +37,9 @@ class BundleDecision:
     value: float | None  # None: the bundle has no value function
     hidden_norm: float | None
     reason: str | None
-    next_state: Any  # the bundle's state were this decision committed (see ``PolicyRunner.commit``)
+    # The bundle's state were this decision committed (see ``PolicyRunner.commit``); None for a bundle that
+    # follows the run, whose state moves on by the action carried out instead.
+    next_state: Any
     telemetry_features: bool | None = None  # the network read the telemetry blocks; None: not a network
 
 
@@ -65,6 +67,8 @@ class PolicyRunner:
         self._states: dict[str, Any] = {name: self._initial_state(bundle) for name, bundle in self.bundles.items()}
         # One batch serves every bundle; the heuristic reads no features, so a telemetry LSTM decides it.
         self.use_telemetry = any(getattr(bundle, "use_telemetry", False) for bundle in self.bundles.values())
+        # Asked once: a runtime-checkable Protocol's isinstance inspects the class on every call.
+        self._follow_the_run = {name for name, bundle in self.bundles.items() if isinstance(bundle, FollowsTheRun)}
 
     @property
     def bundle_names(self) -> tuple[str, ...]:
@@ -102,7 +106,7 @@ class PolicyRunner:
                 # Rule-based bundles keep their counters inside; decide, capture, then put them back.
                 bundle.load_state_dict(self._states[name])
                 result = bundle.get_action(batch, None, deterministic, generator=self._generator)
-                next_state = bundle.state_dict()
+                next_state = None if name in self._follow_the_run else bundle.state_dict()
                 bundle.load_state_dict(self._states[name])
             telemetry = self.use_telemetry if bundle.is_recurrent else None
             decisions[name] = self._to_decision(name, result, observation, next_state, telemetry)
@@ -122,7 +126,7 @@ class PolicyRunner:
         every other bundle in ``decisions`` commits its own decision's next state.
         """
         for name, bundle in self.bundles.items():
-            if isinstance(bundle, FollowsTheRun):
+            if name in self._follow_the_run:
                 self._states[name] = bundle.state_after(self._states[name], observation, action, accepted=accepted)
             elif name in decisions:
                 self._states[name] = decisions[name].next_state
