@@ -112,9 +112,8 @@ class HeuristicBatch:
         for each in pending:
             session = each.session
             controller.load_state_dict(session.runner.get_state().states[self.name]["controllers"][0])
-            # decide(), as the bundle asks, commits the choice as if carried out: that is the decision's own
-            # next state; the session moves the memory on by what was really done (``state_after``).
-            choice = controller.decide(each.observation, each.heuristic_view)
+            # Only proposed: the session moves the heuristic's memory on by what was really done (``state_after``).
+            choice = controller.propose(each.observation, each.heuristic_view)
             indices = choice.action.to_head_indices()
             self._hold_to_masks(indices, each.explanation)
             decisions.append(
@@ -126,7 +125,7 @@ class HeuristicBatch:
                     value=None,  # the heuristic has no value function
                     hidden_norm=None,  # nor a hidden state
                     reason=choice.reason,
-                    next_state={"controllers": [controller.state_dict()]},
+                    next_state=None,  # it follows the run (``PolicyRunner.commit``)
                 )
             )
         return decisions

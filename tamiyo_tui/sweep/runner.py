@@ -82,9 +82,8 @@ class BatchedSweep:
     def run(self) -> SweepResult:
         result = SweepResult(episodes=len(self.episodes))
         live = [index for index, episode in enumerate(self.episodes) if not episode.session.done]
-        with torch.inference_mode(), _collector_once_per_epoch():
+        with torch.inference_mode(), _collector_paused():
             while live:
-                gc.collect(0)  # what the last epoch left, once (the collector is paused meanwhile)
                 decided = self._decide(live)
                 for index in live:
                     self._step(self.episodes[index], *decided[index], result)
@@ -167,13 +166,13 @@ class BatchedSweep:
 
 
 @contextmanager
-def _collector_once_per_epoch() -> Iterator[None]:
-    """Python's cycle collector paused, but for the youngest generation once per epoch (``run`` calls it).
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for the sweep.
 
     Every few hundred allocations the collector would walk a heap that holds a thousand sessions: 15–20 %
-    of a sweep at 1,024 episodes. What exists before the run is frozen out of its sight, and the objects an
-    epoch makes are collected once, at the next epoch, so any cycle they form is still freed (a collection
-    after a whole sweep finds none).
+    of a sweep at 1,024 episodes, and a collection once per epoch still cost 6 %. Reference counting frees
+    what a step leaves: a sweep of 1,024 episodes leaves no unreachable cycle, and its peak RSS is the same
+    with or without the per-epoch collection. Any cycle is left to the collector once it runs again.
     """
     was_enabled = gc.isenabled()
     gc.freeze()
