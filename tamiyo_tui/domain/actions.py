@@ -354,3 +354,16 @@ DEFAULT_HEAD_OPTIONS: dict[str, IntEnum] = {
     "alpha_speed": AlphaSpeedAction.INSTANT,
     "alpha_curve": AlphaCurveAction.LINEAR,
 }
+
+
+# The heads each op reads when the lifecycle carries it out (``Simulator`` and its slot operations); a
+# choice on any other head changes nothing.
+HEADS_USED_BY_OP: dict[str, tuple[str, ...]] = {
+    LifecycleOp.WAIT.name: ("op",),
+    LifecycleOp.GERMINATE.name: ("op", "slot", "blueprint", "style", "tempo", "alpha_target"),
+    LifecycleOp.SET_ALPHA_TARGET.name: ("op", "slot", "alpha_target", "alpha_speed", "alpha_curve", "style"),
+    LifecycleOp.PRUNE.name: ("op", "slot", "alpha_speed", "alpha_curve"),
+    LifecycleOp.FOSSILIZE.name: ("op", "slot"),
+    LifecycleOp.ADVANCE.name: ("op", "slot"),
+}
+assert set(HEADS_USED_BY_OP) == {op.name for op in LifecycleOp}

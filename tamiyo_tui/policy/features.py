@@ -284,7 +284,7 @@ def features_tensor(
     telemetry: bool = False,
 ) -> torch.Tensor:
     """``[B, D]`` features of observations that share one slot config (``ValueError`` otherwise)."""
-    _check_one_slot_config(observations)
+    shared_slot_ids(observations)
     rows = [observation_features(obs, telemetry) for obs in observations]
     # Computed in float64 and rounded once, as the reference's values are.
     return torch.tensor(rows, dtype=torch.float64).to(device=device, dtype=dtype)
@@ -301,9 +301,9 @@ def scaled(value: float, scaling: Scaling, episode_length: int = 1) -> float:
 def _base_values(obs: Observation, feature: BaseFeature, episode_length: int) -> list[float]:
     scaling = BASE_SCALING[feature]
     if feature is BaseFeature.LOSS_HISTORY:
-        return [scaled(loss, scaling) for loss in _left_padded(obs.host.loss_history)]
+        return [scaled(loss, scaling) for loss in left_padded(obs.host.loss_history)]
     if feature is BaseFeature.ACCURACY_HISTORY:
-        return [scaled(accuracy, scaling) for accuracy in _left_padded(obs.host.accuracy_history)]
+        return [scaled(accuracy, scaling) for accuracy in left_padded(obs.host.accuracy_history)]
     if feature is BaseFeature.TOTAL_PARAMS:
         return [scaled(obs.total_params, scaling)]
     if feature is BaseFeature.SEED_UTILISATION:
@@ -368,13 +368,14 @@ def telemetry_features(snapshot: SeedTelemetry | None) -> list[float]:
     return _stage_bits(t.stage) + [scaled(value, RAW) for value in scalars]
 
 
-def _left_padded(history: Sequence[float]) -> tuple[float, ...]:
+def left_padded(history: Sequence[float]) -> tuple[float, ...]:
     """The last HISTORY_LENGTH values, oldest first, with 0.0 in front when fewer were recorded."""
     tail = tuple(history[-HISTORY_LENGTH:])
     return (0.0,) * (HISTORY_LENGTH - len(tail)) + tail
 
 
-def _check_one_slot_config(observations: Sequence[Observation]) -> None:
+def shared_slot_ids(observations: Sequence[Observation]) -> tuple[str, ...]:
+    """The slot ids every observation of a batch shares; ``ValueError`` for an empty or mixed batch."""
     if not observations:
         raise ValueError("feature extraction needs at least one observation")
     slot_ids = observations[0].slot_config.slot_ids
@@ -384,3 +385,4 @@ def _check_one_slot_config(observations: Sequence[Observation]) -> None:
                 f"all observations in a batch must share one slot config: observation {index} has "
                 f"{obs.slot_config.slot_ids}, observation 0 has {slot_ids}"
             )
+    return slot_ids

@@ -1,8 +1,8 @@
-"""Decisions worth a look: what flags one, how findings rank, and the sweep file that holds them.
+"""Decisions worth a look, as records: a finding, its flags, how findings rank, and the sweep file.
 
-Pure data, no torch: ``tamiyo-tui sweep`` flags the decisions of every episode it runs, and the TUI opens
-the sweep file it writes. A finding is a policy decision (a scripted or overridden step never is) with
-at least one flag:
+Pure data, no torch: ``tamiyo-tui sweep`` flags the decisions of every episode it runs
+(``tamiyo_tui/sweep/flags.py``), and the TUI opens the sweep file it writes. A finding is a policy
+decision (a scripted or overridden step never is) with at least one flag:
 
 - ``rejected``: the lifecycle rejected the policy's action;
 - ``disagreement``: the partner bundle (the one ``c`` compares with) chose otherwise on a head the active
@@ -20,33 +20,16 @@ thresholds and the file format.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import IO, Any
 
-from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.errors import InputError
-from tamiyo_tui.session.records import DecisionRecord
 
 SWEEP_FILE_VERSION = 1
 FLAG_NAMES = ("rejected", "disagreement", "low_probability", "high_entropy", "value_drop")
-
-# The heads each op reads when the lifecycle carries it out (``Simulator._execute`` and its handlers):
-# a choice on any other head changes nothing, so it is neither a disagreement nor a draw worth a look.
-HEADS_USED_BY_OP: dict[str, tuple[str, ...]] = {
-    LifecycleOp.WAIT.name: ("op",),
-    LifecycleOp.GERMINATE.name: ("op", "slot", "blueprint", "style", "tempo", "alpha_target"),
-    LifecycleOp.SET_ALPHA_TARGET.name: ("op", "slot", "alpha_target", "alpha_speed", "alpha_curve", "style"),
-    LifecycleOp.PRUNE.name: ("op", "slot", "alpha_speed", "alpha_curve"),
-    LifecycleOp.FOSSILIZE.name: ("op", "slot"),
-    LifecycleOp.ADVANCE.name: ("op", "slot"),
-}
-assert set(HEADS_USED_BY_OP) == {op.name for op in LifecycleOp}
-
-REJECTED_STRENGTH = 2.0  # a rejection is never a matter of degree
 
 
 class SweepFileError(InputError):
@@ -75,56 +58,6 @@ class Flag:
     name: str  # one of FLAG_NAMES
     strength: float  # 1 at the threshold … 2 far past it
     detail: str  # what a reader sees in the table, e.g. "p(op=PRUNE) 0.012"
-
-
-def flag_decision(
-    record: DecisionRecord,
-    *,
-    partner: Mapping[str, str] | None,
-    partner_name: str,
-    previous_value: float | None,
-    thresholds: Thresholds,
-) -> tuple[Flag, ...]:
-    """The flags of one decision; ``partner`` is the partner bundle's choice per head on the same state."""
-    if record.source != "policy":
-        return ()
-    used = HEADS_USED_BY_OP.get(record.op, tuple(record.heads))
-    flags = []
-    if not record.outcome.accepted:
-        flags.append(Flag("rejected", REJECTED_STRENGTH, record.outcome.reason))
-    if partner is not None:
-        differing = [head for head in used if partner[head] != record.action[head]]
-        if differing:
-            partner_action = action_text(partner)
-            flags.append(Flag("disagreement", 1.0 + len(differing) / len(used), f"{partner_name}: {partner_action}"))
-    if not record.deterministic:
-        head = min(used, key=lambda name: record.heads[name].log_prob)
-        probability = math.exp(record.heads[head].log_prob)
-        limit = thresholds.low_probability
-        if probability < limit:
-            depth = math.log(limit / max(probability, 1e-300)) / math.log(1.0 / limit)
-            flags.append(
-                Flag("low_probability", 1.0 + min(depth, 1.0), f"p({head}={record.action[head]}) {probability:.3g}")
-            )
-    op = record.heads["op"]
-    if op.valid_count >= 2 and op.entropy >= thresholds.high_entropy:
-        excess = (op.entropy - thresholds.high_entropy) / (1.0 - thresholds.high_entropy)
-        flags.append(Flag("high_entropy", 1.0 + min(excess, 1.0), f"op entropy {op.entropy:.2f} over {op.valid_count}"))
-    if previous_value is not None and record.value is not None:
-        drop = previous_value - record.value
-        if drop >= thresholds.value_drop:
-            excess = (drop - thresholds.value_drop) / thresholds.value_drop
-            detail = f"value {previous_value:.2f} → {record.value:.2f}"
-            flags.append(Flag("value_drop", 1.0 + min(excess, 1.0), detail))
-    return tuple(flags)
-
-
-def action_text(action: Mapping[str, str]) -> str:
-    """An action as the table shows it: the op and the heads it uses, e.g. ``GERMINATE r0c1 CONV_LIGHT``."""
-    op = action["op"]
-    details = {"slot": action["slot"], "blueprint": action["blueprint"]}
-    shown = [details[head] for head in HEADS_USED_BY_OP.get(op, ()) if head in details]
-    return " ".join([op, *shown])
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,8 @@ from tamiyo_tui.policy.features import (
     BaseFeature,
     Scaling,
     SlotFeature,
+    left_padded,
+    shared_slot_ids,
     telemetry_features,
 )
 
@@ -258,8 +260,8 @@ def _gather(observations: Sequence[Observation], slot_ids: tuple[str, ...]) -> l
         extend(_read_host(host))
         # Past the first epochs a history holds exactly HISTORY_LENGTH values and goes in as it is.
         losses, accuracies = host.loss_history, host.accuracy_history
-        extend(losses if len(losses) == HISTORY_LENGTH else _left_padded(losses))
-        extend(accuracies if len(accuracies) == HISTORY_LENGTH else _left_padded(accuracies))
+        extend(losses if len(losses) == HISTORY_LENGTH else left_padded(losses))
+        extend(accuracies if len(accuracies) == HISTORY_LENGTH else left_padded(accuracies))
         extend(_read_observation(obs))
         reports = obs.slots
         for slot_id in slot_ids:
@@ -271,12 +273,6 @@ def _gather(observations: Sequence[Observation], slot_ids: tuple[str, ...]) -> l
                 extend(_read_report(report))
                 append(blueprint_index(report.blueprint_id, _UNKNOWN_BLUEPRINT))
     return flat
-
-
-def _left_padded(history: Sequence[float]) -> tuple[float, ...]:
-    """The last HISTORY_LENGTH values, oldest first, with 0.0 in front when fewer were recorded."""
-    tail = tuple(history[-HISTORY_LENGTH:])
-    return (0.0,) * (HISTORY_LENGTH - len(tail)) + tail
 
 
 @functools.lru_cache(maxsize=8)
@@ -298,17 +294,3 @@ def _packed(values: list[float], batch: int, layout: _RecordLayout) -> torch.Ten
     as_floats = torch.frombuffer(buffer, dtype=torch.float64).view(batch, -1)
     as_ints = torch.frombuffer(buffer, dtype=torch.int64).view(batch, -1)
     return torch.where(layout.int_columns, as_ints, as_floats)
-
-
-def shared_slot_ids(observations: Sequence[Observation]) -> tuple[str, ...]:
-    """The slot ids every observation of a batch shares; ``ValueError`` for an empty or mixed batch."""
-    if not observations:
-        raise ValueError("a batch needs at least one observation")
-    slot_ids = observations[0].slot_config.slot_ids
-    for index, obs in enumerate(observations):
-        if obs.slot_config.slot_ids != slot_ids:
-            raise ValueError(
-                f"all observations in a batch must share one slot config: observation {index} has "
-                f"{obs.slot_config.slot_ids}, observation 0 has {slot_ids}"
-            )
-    return slot_ids

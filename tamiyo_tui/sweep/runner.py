@@ -18,11 +18,13 @@ import torch
 
 from tamiyo_tui.policy.devices import resolve_device, use_one_cpu_thread
 from tamiyo_tui.session.decide import BundleDecision
-from tamiyo_tui.session.findings import Finding, Thresholds, action_text, flag_decision
+from tamiyo_tui.session.findings import Finding, Thresholds
 from tamiyo_tui.session.records import DecisionRecord
+from tamiyo_tui.session.view import action_label
 from tamiyo_tui.sweep.batched import HeuristicBatch, NetworkBatch, Pending, batch_key
 from tamiyo_tui.sweep.episodes import Episode, EpisodeFactory, EpisodeSpec
 from tamiyo_tui.sweep.explanations import Explanations
+from tamiyo_tui.sweep.flags import flag_decision
 
 RecordHook = Callable[[EpisodeSpec, DecisionRecord], None]
 
@@ -156,7 +158,7 @@ class BatchedSweep:
                     policy_id=episode.policies.spec.policy_id,
                     epoch=record.epoch,
                     step=record.step,
-                    action=action_text(record.action),
+                    action=action_label(record.action),
                     flags=flags,
                     deterministic=self.settings.deterministic,
                     device=self._replay_device,

@@ -17,8 +17,6 @@ from tamiyo_tui.session.findings import (
     SweepFileError,
     SweepHeader,
     Thresholds,
-    action_text,
-    flag_decision,
     is_sweep_file,
     rank_key,
     read_sweep_file,
@@ -26,7 +24,9 @@ from tamiyo_tui.session.findings import (
 )
 from tamiyo_tui.session.headless import open_run
 from tamiyo_tui.session.records import DecisionRecord, OutcomeRecord
+from tamiyo_tui.session.view import action_label
 from tamiyo_tui.shipped import scenario_path
+from tamiyo_tui.sweep.flags import flag_decision
 
 DEFAULTS = Thresholds()
 
@@ -220,8 +220,8 @@ def test_a_missing_file_is_bad_input(tmp_path: Path) -> None:
         write_sweep_file(tmp_path / "no" / "such" / "folder.jsonl", header(), [])
 
 
-def test_action_text_shows_the_op_and_the_slot_and_blueprint_it_uses() -> None:
+def test_action_label_shows_the_op_and_the_slot_and_blueprint_it_uses() -> None:
     action = dict(_first_record().action)
-    assert action_text({**action, "op": "WAIT"}) == "WAIT"
-    assert action_text({**action, "op": "PRUNE", "slot": "r0c1"}) == "PRUNE r0c1"
-    assert action_text({**action, "op": "GERMINATE", "slot": "r0c2", "blueprint": "NORM"}) == "GERMINATE r0c2 NORM"
+    assert action_label({**action, "op": "WAIT"}) == "WAIT"
+    assert action_label({**action, "op": "PRUNE", "slot": "r0c1"}) == "PRUNE r0c1"
+    assert action_label({**action, "op": "GERMINATE", "slot": "r0c2", "blueprint": "NORM"}) == "GERMINATE r0c2 NORM"
