@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import torch
 import yaml
+from cli_harness import ERROR_PREFIX, PROBE, SUBPROCESS_TIMEOUT_S, run_cli
 
 from tamiyo_tui import __version__, cli, shipped
 from tamiyo_tui.domain.actions import LifecycleOp
@@ -27,9 +28,6 @@ from tamiyo_tui.domain.constants import MAX_SEED
 from tamiyo_tui.session.headless import drive, open_run
 from tamiyo_tui.session.jsonl import read_run
 from tamiyo_tui.session.records import DecisionRecord
-
-SUBPROCESS_TIMEOUT_S = 120
-ERROR_PREFIX = "tamiyo-tui: error: "
 
 TINY_SCENARIO = """\
 schema: 1
@@ -54,28 +52,6 @@ expect:
 # The same run, with one expectation that cannot hold; a failure points at the line of its `- at: 3`.
 FAILING_SCENARIO = TINY_SCENARIO.replace("stage: {r0c0: GERMINATED, r0c1: EMPTY}", "stage: {r0c0: HOLDING}")
 FAILING_LINE = FAILING_SCENARIO.splitlines().index("  - at: 3") + 1
-
-PROBE = """
-import json, sys
-from tamiyo_tui import cli
-try:
-    code = cli.main(sys.argv[1:])
-except SystemExit as exit:
-    code = exit.code
-heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("torch", "textual"))
-print(json.dumps({"code": code, "heavy": heavy}))
-"""
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tamiyo_tui", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT_S,
-        check=False,
-    )
 
 
 def write(path: Path, text: str) -> Path:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 import torch
+from observations import random_observation
 
 from tamiyo_tui.domain.actions import BLUEPRINT_IDS, BlueprintAction
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
@@ -360,76 +361,12 @@ def test_slot_blocks_follow_slot_config_order_on_a_grid(extract: Extractor) -> N
     assert _slot_block(features, 4)[SlotFeature.ALPHA] == 0.5
 
 
-# --- random observations -------------------------------------------------------------------------------
-
-_SPECIAL_FLOATS = (math.inf, -math.inf, math.nan, 0.0, -0.0)
-
-
-def _random_float(rng: random.Random, low: float, high: float) -> float:
-    return rng.choice(_SPECIAL_FLOATS) if rng.random() < 0.05 else rng.uniform(low, high)
-
-
-def _random_report(rng: random.Random, slot_id: str) -> SlotReport:
-    steps_total = rng.randint(0, 40)
-    return SlotReport(
-        slot_id=slot_id,
-        seed_id=f"seed-{rng.randint(0, 99)}",
-        blueprint_id=rng.choice([*BLUEPRINT_IDS, "", "unknown"]),
-        stage=rng.choice(list(SeedStage)),
-        alpha=rng.random(),
-        alpha_target=rng.choice([0.0, 0.5, 0.7, 1.0]),
-        alpha_mode=rng.choice(list(AlphaMode)),
-        alpha_steps_total=steps_total,
-        alpha_steps_done=rng.randint(0, steps_total),
-        time_to_target=rng.randint(0, 40),
-        alpha_velocity=_random_float(rng, -2.0, 2.0),
-        alpha_algorithm=rng.choice(list(AlphaAlgorithm)),
-        blend_tempo_epochs=rng.choice([3, 5, 8]),
-        epochs_total=rng.randint(0, 25),
-        counterfactual_contribution=None if rng.random() < 0.4 else _random_float(rng, -30.0, 30.0),
-        contribution_velocity=_random_float(rng, -15.0, 15.0),
-        improvement_since_stage_start=_random_float(rng, -20.0, 20.0),
-        interaction_sum=_random_float(rng, -20.0, 20.0),
-        boost_received=_random_float(rng, -10.0, 10.0),
-        upstream_alpha_sum=_random_float(rng, -1.0, 6.0),
-        downstream_alpha_sum=_random_float(rng, -1.0, 6.0),
-    )
-
-
-def _random_observation(rng: random.Random, config: SlotConfig) -> Observation:
-    host = HostMetrics(
-        epoch=rng.randint(0, 25),
-        global_step=rng.randint(0, 50_000),
-        train_loss=_random_float(rng, 0.0, 15.0),
-        val_loss=_random_float(rng, 0.0, 15.0),
-        loss_delta=_random_float(rng, -12.0, 12.0),
-        train_accuracy=rng.uniform(0.0, 100.0),
-        val_accuracy=rng.uniform(0.0, 100.0),
-        accuracy_delta=_random_float(rng, -15.0, 15.0),
-        plateau_epochs=rng.randint(0, 10),
-        best_val_accuracy=rng.uniform(0.0, 100.0),
-        best_val_loss=_random_float(rng, 0.0, 15.0),
-        loss_history=tuple(_random_float(rng, 0.0, 15.0) for _ in range(rng.randint(0, 8))),
-        accuracy_history=tuple(rng.uniform(0.0, 100.0) for _ in range(rng.randint(0, 8))),
-    )
-    slots = {slot_id: _random_report(rng, slot_id) if rng.random() < 0.6 else None for slot_id in config.slot_ids}
-    return Observation(
-        host=host,
-        slots=slots,
-        slot_config=config,
-        total_seeds=rng.randint(0, 6),
-        max_seeds=rng.choice([0, 1, 3, 5]),
-        total_params=rng.randint(0, 5_000_000),
-        max_epochs=rng.choice([0, 1, 25, 50]),
-    )
-
-
 @pytest.mark.parametrize(
     "config", [SlotConfig.default(), SlotConfig.for_grid(2, 3), SlotConfig(("r0c0",))], ids=["1x3", "2x3", "1x1"]
 )
 def test_the_tensor_holds_every_observations_features_rounded_once(config: SlotConfig) -> None:
     rng = random.Random(11)
-    observations = [_random_observation(rng, config) for _ in range(200)]
+    observations = [random_observation(rng, config) for _ in range(200)]
     batch = features_tensor(observations)
     expected = torch.tensor([observation_features(obs) for obs in observations], dtype=torch.float64)
     assert batch.dtype == torch.float32

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from observations import observation_from_json
 
-from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
-from tamiyo_tui.domain.observation import HostMetrics, Observation, SeedTelemetry, SlotReport
+from tamiyo_tui.domain.observation import SeedTelemetry
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.policy.features import (
@@ -110,44 +110,11 @@ def test_a_restored_snapshot_reproduces_every_telemetry_value() -> None:
 FEATURE_VECTORS = Path(__file__).parent.parent / "vectors" / "features-telemetry-60205274.json"
 
 
-def _observation_from_json(data: dict) -> Observation:
-    def report(fields: dict | None) -> SlotReport | None:
-        if fields is None:
-            return None
-        fields = dict(fields)
-        telemetry = fields.pop("telemetry")
-        return SlotReport(
-            **fields
-            | {
-                "stage": SeedStage(fields["stage"]),
-                "alpha_mode": AlphaMode(fields["alpha_mode"]),
-                "alpha_algorithm": AlphaAlgorithm(fields["alpha_algorithm"]),
-                "telemetry": None if telemetry is None else SeedTelemetry(**telemetry),
-            }
-        )
-
-    host = data["host"]
-    return Observation(
-        host=HostMetrics(
-            **host | {"loss_history": tuple(host["loss_history"]), "accuracy_history": tuple(host["accuracy_history"])}
-        ),
-        slots={slot_id: report(fields) for slot_id, fields in data["slots"].items()},
-        slot_config=SlotConfig(tuple(data["slot_ids"])),
-        enabled_slots=None if data["enabled_slots"] is None else tuple(data["enabled_slots"]),
-        topology=data["topology"],
-        total_seeds=data["total_seeds"],
-        max_seeds=data["max_seeds"],
-        min_prune_age=data["min_prune_age"],
-        total_params=data["total_params"],
-        max_epochs=data["max_epochs"],
-    )
-
-
 def test_whole_observations_with_telemetry_equal_the_reference_batched_extractor() -> None:
     cases = json.loads(FEATURE_VECTORS.read_text())["cases"]
     assert len(cases) >= 100
     for case in cases:
-        obs = _observation_from_json(case["observation"])
+        obs = observation_from_json(case["observation"])
         ours = torch.tensor(observation_features(obs, telemetry=True), dtype=torch.float32).tolist()
         batched = features_tensor([obs], telemetry=True)[0].tolist()
         assert len(ours) == len(case["features"]) == 218

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
+from checkpoint_files import trainer_file
 
-from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 from tamiyo_tui.session.headless import open_run
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.shipped import scenario_path
@@ -94,19 +93,7 @@ def test_every_record_of_every_episode_equals_runs(deterministic: bool) -> None:
 
 
 def test_a_telemetry_checkpoint_sweeps_as_it_runs(tmp_path: Path) -> None:
-    bundle = LSTMPolicyBundle(telemetry=True)
-    checkpoint = tmp_path / "ppo.pt"
-    torch.save(
-        {
-            "checkpoint_version": 1,
-            "network_state_dict": bundle.state_dict(),
-            "optimizer_state_dict": {},
-            "train_steps": 0,
-            "config": {"lstm_hidden_dim": bundle.hidden_dim},
-            "architecture": {"state_dim": bundle.feature_dim, "slot_ids": bundle.slot_config.slot_ids, "num_slots": 3},
-        },
-        checkpoint,
-    )
+    checkpoint = trainer_file(tmp_path / "ppo.pt", telemetry=True)
     specs = sweep_episodes([("02", scenario_path("02")), ("13", scenario_path("13"))], (1, 2), (str(checkpoint),))
     assert_records_equal(specs, deterministic=False)
 

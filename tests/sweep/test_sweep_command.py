@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_harness import ERROR_PREFIX, PROBE, SUBPROCESS_TIMEOUT_S, run_cli
 
 from tamiyo_tui import cli
 from tamiyo_tui.session.findings import rank_key, read_sweep_file
@@ -17,30 +18,6 @@ from tamiyo_tui.sim.loader import load_scenario
 from tamiyo_tui.sweep.episodes import sweep_episodes
 from tamiyo_tui.sweep.runner import SweepResult, SweepSettings
 from tamiyo_tui.sweep.workers import run_sweep
-
-SUBPROCESS_TIMEOUT_S = 180
-ERROR_PREFIX = "tamiyo-tui: error: "
-PROBE = """
-import json, sys
-from tamiyo_tui import cli
-try:
-    code = cli.main(sys.argv[1:])
-except SystemExit as exit:
-    code = exit.code
-heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("torch", "textual"))
-print(json.dumps({"code": code, "heavy": heavy}))
-"""
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tamiyo_tui", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT_S,
-        check=False,
-    )
 
 
 def test_sweep_help_imports_neither_torch_nor_textual(tmp_path: Path) -> None:

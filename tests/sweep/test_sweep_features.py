@@ -12,10 +12,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sweep_observations import random_observation
+from observations import observation_from_json, random_observation
 
-from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
-from tamiyo_tui.domain.observation import HostMetrics, Observation, SeedTelemetry, SlotReport
+from tamiyo_tui.domain.observation import HostMetrics, Observation, SlotReport
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.policy.features import get_feature_size, observation_features
@@ -153,43 +152,10 @@ def test_mixed_and_empty_batches_are_rejected() -> None:
         batch_features([])
 
 
-def _observation_from_json(data: dict) -> Observation:
-    def report(fields: dict | None) -> SlotReport | None:
-        if fields is None:
-            return None
-        fields = dict(fields)
-        telemetry = fields.pop("telemetry")
-        return SlotReport(
-            **fields
-            | {
-                "stage": SeedStage(fields["stage"]),
-                "alpha_mode": AlphaMode(fields["alpha_mode"]),
-                "alpha_algorithm": AlphaAlgorithm(fields["alpha_algorithm"]),
-                "telemetry": None if telemetry is None else SeedTelemetry(**telemetry),
-            }
-        )
-
-    host = data["host"]
-    return Observation(
-        host=HostMetrics(
-            **host | {"loss_history": tuple(host["loss_history"]), "accuracy_history": tuple(host["accuracy_history"])}
-        ),
-        slots={slot_id: report(fields) for slot_id, fields in data["slots"].items()},
-        slot_config=SlotConfig(tuple(data["slot_ids"])),
-        enabled_slots=None if data["enabled_slots"] is None else tuple(data["enabled_slots"]),
-        topology=data["topology"],
-        total_seeds=data["total_seeds"],
-        max_seeds=data["max_seeds"],
-        min_prune_age=data["min_prune_age"],
-        total_params=data["total_params"],
-        max_epochs=data["max_epochs"],
-    )
-
-
 def test_the_reference_trainers_telemetry_vectors_come_out_of_the_batch_path() -> None:
     """The reference implementation's own batched features, recorded with telemetry (218 per observation)."""
     cases = json.loads(FEATURE_VECTORS.read_text())["cases"]
-    observations = [_observation_from_json(case["observation"]) for case in cases]
+    observations = [observation_from_json(case["observation"]) for case in cases]
     batch = batch_features(observations, telemetry=True)
     assert batch.tolist() == [case["features"] for case in cases]
     assert not math.isnan(batch.sum().item())

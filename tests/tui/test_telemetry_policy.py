@@ -6,29 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
+from checkpoint_files import trainer_file
 from tui_harness import WIDE, press, screen, settle, write_lesson
 
-from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 from tamiyo_tui.tui.launch import build_live_app
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def trainer_file(path: Path, telemetry: bool) -> Path:
-    bundle = LSTMPolicyBundle(telemetry=telemetry)
-    torch.save(
-        {
-            "checkpoint_version": 1,
-            "network_state_dict": bundle.state_dict(),
-            "optimizer_state_dict": {},
-            "train_steps": 0,
-            "config": {"lstm_hidden_dim": bundle.hidden_dim},
-            "architecture": {"state_dim": bundle.feature_dim, "slot_ids": bundle.slot_config.slot_ids, "num_slots": 3},
-        },
-        path,
-    )
-    return path
 
 
 @pytest.mark.parametrize("telemetry", [True, False])

@@ -1,4 +1,5 @@
-"""Random observations for the sweep's equality tests: every field drawn, NaN and ±inf included."""
+"""Observations for the feature tests: random ones (every field drawn, NaN and ±inf included) and the
+reference's recorded ones (``observation_from_json``, the vectors under tests/vectors)."""
 
 from __future__ import annotations
 
@@ -94,4 +95,39 @@ def random_observation(rng: random.Random, config: SlotConfig) -> Observation:
         max_seeds=rng.choice([0, 1, 3, 5]),
         total_params=rng.randint(0, 5_000_000),
         max_epochs=rng.choice([0, 1, 25, 50]),
+    )
+
+
+def observation_from_json(data: dict) -> Observation:
+    """An observation as tools/make_feature_vectors.py records it."""
+
+    def report(fields: dict | None) -> SlotReport | None:
+        if fields is None:
+            return None
+        fields = dict(fields)
+        telemetry = fields.pop("telemetry")
+        return SlotReport(
+            **fields
+            | {
+                "stage": SeedStage(fields["stage"]),
+                "alpha_mode": AlphaMode(fields["alpha_mode"]),
+                "alpha_algorithm": AlphaAlgorithm(fields["alpha_algorithm"]),
+                "telemetry": None if telemetry is None else SeedTelemetry(**telemetry),
+            }
+        )
+
+    host = data["host"]
+    return Observation(
+        host=HostMetrics(
+            **host | {"loss_history": tuple(host["loss_history"]), "accuracy_history": tuple(host["accuracy_history"])}
+        ),
+        slots={slot_id: report(fields) for slot_id, fields in data["slots"].items()},
+        slot_config=SlotConfig(tuple(data["slot_ids"])),
+        enabled_slots=None if data["enabled_slots"] is None else tuple(data["enabled_slots"]),
+        topology=data["topology"],
+        total_seeds=data["total_seeds"],
+        max_seeds=data["max_seeds"],
+        min_prune_age=data["min_prune_age"],
+        total_params=data["total_params"],
+        max_epochs=data["max_epochs"],
     )
