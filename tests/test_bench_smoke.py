@@ -23,7 +23,7 @@ from tamiyo_tui.policy.types import ActionResult, HeadOutputs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO_ROOT / "bench"
-SCRIPT_TIMEOUT_S = 120
+SCRIPT_TIMEOUT_S = 180
 
 TABLE_HEADERS = ("case", "median", "min–max", "per second")
 CASES = (

@@ -4,25 +4,14 @@ MISS line per target. As in tests/test_bench_smoke.py, timings are never asserte
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SCRIPT_TIMEOUT_S = 180
+from test_bench_smoke import run_script as run_bench_script
 
 
 def run_script(*args: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_TIMEOUT_S,
-        check=False,
-    )
+    completed = run_bench_script(*args)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed.stdout
 

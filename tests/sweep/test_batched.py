@@ -51,15 +51,7 @@ def test_the_heuristic_batch_decides_exactly_what_the_runner_decides() -> None:
         for each, ours in zip(pending, batch.decide(pending), strict=True):
             session = each.session
             overridden += session.governor_override_active
-            theirs = session.runner.decide(
-                session.observation(),
-                governor_override=session.governor_override_active,
-                deterministic=session.deterministic,
-                sample_seed=session.sample_seed,
-                bundles=("heuristic",),
-                masks=session.explanation().masks(),
-            )["heuristic"]
-            assert ours == theirs, (session.scenario.name, session.epoch)
+            assert ours == theirs_heuristic(session), (session.scenario.name, session.epoch)
             session.step()
         sessions = [session for session in sessions if not session.done]
     assert overridden > 0  # the governor override was on at some states
