@@ -12,6 +12,22 @@ from tamiyo_tui.domain.observation import HostMetrics, Observation, SeedTelemetr
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
 
+
+def a_report(slot_id: str = "r0c0", stage: SeedStage = SeedStage.TRAINING, **fields: object) -> SlotReport:
+    """A report with defaults for every field not given (a TRAINING conv_light seed)."""
+    fields.setdefault("blueprint_id", "conv_light")
+    return SlotReport(slot_id=slot_id, seed_id=f"seed-{slot_id}", stage=stage, **fields)
+
+
+def an_observation(
+    host: HostMetrics | None = None, reports: dict[str, SlotReport] | None = None, **fields: object
+) -> Observation:
+    """An observation on ``slot_config`` (default: three slots) whose other slots are empty."""
+    config = fields.pop("slot_config", SlotConfig.default())
+    slots = {slot_id: (reports or {}).get(slot_id) for slot_id in config.slot_ids}
+    return Observation(host=host or HostMetrics(), slots=slots, slot_config=config, **fields)
+
+
 SPECIAL_FLOATS = (math.inf, -math.inf, math.nan, 0.0, -0.0)
 
 

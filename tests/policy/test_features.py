@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from observations import random_observation
+from observations import a_report, an_observation, random_observation
 
 from tamiyo_tui.domain.actions import BLUEPRINT_IDS, BlueprintAction
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
-from tamiyo_tui.domain.observation import HostMetrics, Observation, SlotReport
+from tamiyo_tui.domain.observation import HostMetrics, Observation
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.policy.features import (
@@ -39,26 +39,13 @@ def _as_tensor(obs: Observation) -> list[float]:
 EXTRACTORS = pytest.mark.parametrize("extract", [observation_features, _as_tensor], ids=["list", "tensor"])
 
 
-def _report(slot_id: str = "r0c0", stage: SeedStage = SeedStage.TRAINING, **fields: object) -> SlotReport:
-    fields.setdefault("blueprint_id", "conv_light")
-    return SlotReport(slot_id=slot_id, seed_id=f"seed-{slot_id}", stage=stage, **fields)
-
-
-def _observation(
-    host: HostMetrics | None = None, reports: dict[str, SlotReport] | None = None, **fields: object
-) -> Observation:
-    config = fields.pop("slot_config", SlotConfig.default())
-    slots = {slot_id: (reports or {}).get(slot_id) for slot_id in config.slot_ids}
-    return Observation(host=host or HostMetrics(), slots=slots, slot_config=config, **fields)
-
-
 def _slot_block(features: list[float], slot_index: int = 0) -> list[float]:
     start = slot_block_start(slot_index)
     return features[start : start + SLOT_FEATURE_SIZE]
 
 
 def _one_slot_features(extract: Extractor, max_epochs: int = 25, **fields: object) -> list[float]:
-    return _slot_block(extract(_observation(reports={"r0c0": _report(**fields)}, max_epochs=max_epochs)))
+    return _slot_block(extract(an_observation(reports={"r0c0": a_report(**fields)}, max_epochs=max_epochs)))
 
 
 # --- layout --------------------------------------------------------------------------------------------
@@ -116,8 +103,8 @@ def test_feature_size_per_slot_count(num_slots: int, size: int) -> None:
     config = SlotConfig.for_grid(1, num_slots)
     assert get_feature_size(config) == size
     assert len(feature_names(config)) == size
-    assert len(observation_features(_observation(slot_config=config))) == size
-    assert features_tensor([_observation(slot_config=config)] * 2).shape == (2, size)
+    assert len(observation_features(an_observation(slot_config=config))) == size
+    assert features_tensor([an_observation(slot_config=config)] * 2).shape == (2, size)
 
 
 def test_default_config_is_the_multislot_size_and_blocks_start_at_23_plus_39k() -> None:
@@ -147,7 +134,7 @@ def test_raw_host_fields_pass_through(extract: Extractor) -> None:
     host = HostMetrics(
         epoch=7, global_step=3500, train_accuracy=61.5, val_accuracy=150.0, plateau_epochs=4, best_val_accuracy=62.25
     )
-    features = extract(_observation(host, total_params=1_234_567))
+    features = extract(an_observation(host, total_params=1_234_567))
     assert features[BaseFeature.EPOCH] == 7.0
     assert features[BaseFeature.GLOBAL_STEP] == 3500.0
     assert features[BaseFeature.TRAIN_ACCURACY] == 61.5
@@ -163,16 +150,16 @@ def test_raw_host_fields_pass_through(extract: Extractor) -> None:
 )
 @pytest.mark.parametrize(("value", "expected"), [(2.5, 2.5), (25.0, 10.0), (-25.0, -10.0), (math.inf, 10.0)])
 def test_losses_and_deltas_clamp_to_ten(extract: Extractor, field: str, value: float, expected: float) -> None:
-    features = extract(_observation(HostMetrics(**{field: value})))
+    features = extract(an_observation(HostMetrics(**{field: value})))
     assert features[BaseFeature[field.upper()]] == expected
 
 
 @EXTRACTORS
 def test_first_epoch_loss_delta_and_default_best_val_loss_are_infinite_and_read_ten(extract: Extractor) -> None:
-    features = extract(_observation(HostMetrics(loss_delta=math.inf)))  # best_val_loss defaults to +inf
+    features = extract(an_observation(HostMetrics(loss_delta=math.inf)))  # best_val_loss defaults to +inf
     assert features[BaseFeature.LOSS_DELTA] == 10.0
     assert features[BaseFeature.BEST_VAL_LOSS] == 10.0
-    assert extract(_observation(HostMetrics(loss_delta=-math.inf)))[BaseFeature.LOSS_DELTA] == -10.0
+    assert extract(an_observation(HostMetrics(loss_delta=-math.inf)))[BaseFeature.LOSS_DELTA] == -10.0
 
 
 @EXTRACTORS
@@ -188,7 +175,7 @@ def test_nan_reads_as_the_loss_cap_in_loss_columns_and_zero_elsewhere(extract: E
         loss_history=(nan,),
         accuracy_history=(nan,),
     )
-    features = extract(_observation(host))
+    features = extract(an_observation(host))
     assert features[BaseFeature.TRAIN_LOSS] == 10.0
     assert features[BaseFeature.VAL_LOSS] == 10.0
     assert features[BaseFeature.BEST_VAL_LOSS] == 10.0
@@ -202,12 +189,12 @@ def test_nan_reads_as_the_loss_cap_in_loss_columns_and_zero_elsewhere(extract: E
 
 @EXTRACTORS
 def test_histories_are_left_padded_with_zero_and_keep_the_last_five(extract: Extractor) -> None:
-    short = extract(_observation(HostMetrics(loss_history=(1.5, 2.5), accuracy_history=(40.0, 120.0))))
+    short = extract(an_observation(HostMetrics(loss_history=(1.5, 2.5), accuracy_history=(40.0, 120.0))))
     assert short[11:16] == [0.0, 0.0, 0.0, 1.5, 2.5]
     assert short[16:21] == [0.0, 0.0, 0.0, 40.0, 120.0]  # accuracies stay raw
-    long = extract(_observation(HostMetrics(loss_history=(9.0, 8.0, 50.0, 1.0, -30.0, 2.0, 3.0))))
+    long = extract(an_observation(HostMetrics(loss_history=(9.0, 8.0, 50.0, 1.0, -30.0, 2.0, 3.0))))
     assert long[11:16] == [10.0, 1.0, -10.0, 2.0, 3.0]  # last five, clamped to ±10
-    assert extract(_observation(HostMetrics()))[11:21] == [0.0] * 10
+    assert extract(an_observation(HostMetrics()))[11:21] == [0.0] * 10
 
 
 @EXTRACTORS
@@ -215,7 +202,7 @@ def test_histories_are_left_padded_with_zero_and_keep_the_last_five(extract: Ext
 def test_seed_utilisation_divides_by_at_least_one(
     extract: Extractor, total: int, maximum: int, expected: float
 ) -> None:
-    features = extract(_observation(total_seeds=total, max_seeds=maximum))
+    features = extract(an_observation(total_seeds=total, max_seeds=maximum))
     assert features[BaseFeature.SEED_UTILISATION] == expected
 
 
@@ -224,7 +211,7 @@ def test_seed_utilisation_divides_by_at_least_one(
 
 @EXTRACTORS
 def test_absent_slot_is_zeros_except_standard_tempo(extract: Extractor) -> None:
-    block = _slot_block(extract(_observation()), 1)
+    block = _slot_block(extract(an_observation()), 1)
     expected = [0.0] * SLOT_FEATURE_SIZE
     expected[SlotFeature.BLEND_TEMPO_EPOCHS] = 5 / 12
     assert block == expected
@@ -353,8 +340,8 @@ def test_scaffolding_features_cap_at_one_with_no_lower_bound(extract: Extractor,
 @EXTRACTORS
 def test_slot_blocks_follow_slot_config_order_on_a_grid(extract: Extractor) -> None:
     config = SlotConfig.for_grid(2, 3)
-    reports = {"r1c1": _report("r1c1", SeedStage.BLENDING, alpha=0.5)}
-    features = extract(_observation(reports=reports, slot_config=config))
+    reports = {"r1c1": a_report("r1c1", SeedStage.BLENDING, alpha=0.5)}
+    features = extract(an_observation(reports=reports, slot_config=config))
     assert len(features) == 23 + 6 * 39
     active = [_slot_block(features, k)[SlotFeature.IS_ACTIVE] for k in range(6)]
     assert active == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
@@ -376,7 +363,7 @@ def test_the_tensor_holds_every_observations_features_rounded_once(config: SlotC
 
 
 def test_the_tensor_honours_dtype_and_device() -> None:
-    observations = [_observation(), _observation(reports={"r0c1": _report("r0c1")})]
+    observations = [an_observation(), an_observation(reports={"r0c1": a_report("r0c1")})]
     batch = features_tensor(observations, device="cpu", dtype=torch.float64)
     assert batch.dtype == torch.float64
     assert batch.device.type == "cpu"
@@ -384,17 +371,17 @@ def test_the_tensor_honours_dtype_and_device() -> None:
 
 
 def test_a_slot_missing_from_the_mapping_reads_as_empty() -> None:
-    three_slots = Observation(host=HostMetrics(), slots={"r0c1": _report("r0c1")}, slot_config=SlotConfig.default())
+    three_slots = Observation(host=HostMetrics(), slots={"r0c1": a_report("r0c1")}, slot_config=SlotConfig.default())
     with_empty = Observation(
         host=HostMetrics(),
-        slots={"r0c0": None, "r0c1": _report("r0c1"), "r0c2": None},
+        slots={"r0c0": None, "r0c1": a_report("r0c1"), "r0c2": None},
         slot_config=SlotConfig.default(),
     )
     assert observation_features(three_slots) == observation_features(with_empty)
 
 
 def test_mixed_slot_configs_are_rejected() -> None:
-    mixed = [_observation(), _observation(slot_config=SlotConfig.for_grid(2, 3))]
+    mixed = [an_observation(), an_observation(slot_config=SlotConfig.for_grid(2, 3))]
     with pytest.raises(ValueError, match="share one slot config"):
         features_tensor(mixed)
     with pytest.raises(ValueError, match="at least one observation"):

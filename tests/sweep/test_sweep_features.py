@@ -12,11 +12,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from observations import observation_from_json, random_observation
+from observations import a_report, an_observation, observation_from_json, random_observation
 
-from tamiyo_tui.domain.observation import HostMetrics, Observation, SlotReport
+from tamiyo_tui.domain.observation import HostMetrics, Observation
 from tamiyo_tui.domain.slots import SlotConfig
-from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.policy.features import get_feature_size, observation_features
 from tamiyo_tui.sweep.features import SLOT_COLUMNS, batch_features
 
@@ -25,19 +24,6 @@ FEATURE_VECTORS = Path(__file__).parent.parent / "vectors" / "features-telemetry
 
 def _reference(observations: list[Observation], telemetry: bool = False, dtype: torch.dtype = torch.float32):
     return torch.stack([torch.tensor(observation_features(obs, telemetry), dtype=dtype) for obs in observations])
-
-
-def _report(slot_id: str = "r0c0", stage: SeedStage = SeedStage.TRAINING, **fields: object) -> SlotReport:
-    fields.setdefault("blueprint_id", "conv_light")
-    return SlotReport(slot_id=slot_id, seed_id=f"seed-{slot_id}", stage=stage, **fields)
-
-
-def _observation(
-    host: HostMetrics | None = None, reports: dict[str, SlotReport] | None = None, **fields: object
-) -> Observation:
-    config = fields.pop("slot_config", SlotConfig.default())
-    slots = {slot_id: (reports or {}).get(slot_id) for slot_id in config.slot_ids}
-    return Observation(host=host or HostMetrics(), slots=slots, slot_config=config, **fields)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +49,7 @@ def test_batch_honours_dtype_and_device() -> None:
 
 
 def test_a_slot_missing_from_the_mapping_reads_as_empty() -> None:
-    three_slots = Observation(host=HostMetrics(), slots={"r0c1": _report("r0c1")}, slot_config=SlotConfig.default())
+    three_slots = Observation(host=HostMetrics(), slots={"r0c1": a_report("r0c1")}, slot_config=SlotConfig.default())
     one_slot = Observation(host=HostMetrics(), slots={}, slot_config=SlotConfig(("r0c0",)))
     for obs in (three_slots, one_slot):
         assert batch_features([obs, obs], dtype=torch.float64).tolist() == [observation_features(obs)] * 2
@@ -83,7 +69,7 @@ def test_batch_equals_the_readable_path_when_an_int_field_holds_another_number(
     host_fields: dict[str, object], report_fields: dict[str, object], observation_fields: dict[str, object]
 ) -> None:
     host = HostMetrics(**host_fields)  # type: ignore[arg-type]
-    obs = _observation(host, {"r0c0": _report(**report_fields)}, **observation_fields)
+    obs = an_observation(host, {"r0c0": a_report(**report_fields)}, **observation_fields)
     assert batch_features([obs, obs], dtype=torch.float64).tolist() == [observation_features(obs)] * 2
 
 
@@ -133,7 +119,7 @@ def test_batch_equals_the_readable_path_for_any_float(
     host = HostMetrics(
         val_loss=loss, best_val_loss=loss, loss_delta=delta, accuracy_delta=delta, loss_history=tuple(history)
     )
-    report = _report(
+    report = a_report(
         counterfactual_contribution=contribution,
         alpha_velocity=delta,
         interaction_sum=scaffolding,
@@ -141,13 +127,13 @@ def test_batch_equals_the_readable_path_for_any_float(
         alpha_steps_total=steps,
         time_to_target=steps,
     )
-    obs = _observation(host, {"r0c0": report}, max_epochs=max_epochs)
+    obs = an_observation(host, {"r0c0": report}, max_epochs=max_epochs)
     assert batch_features([obs], dtype=torch.float64)[0].tolist() == observation_features(obs)
 
 
 def test_mixed_and_empty_batches_are_rejected() -> None:
     with pytest.raises(ValueError, match="share one slot config"):
-        batch_features([_observation(), _observation(slot_config=SlotConfig.for_grid(2, 3))])
+        batch_features([an_observation(), an_observation(slot_config=SlotConfig.for_grid(2, 3))])
     with pytest.raises(ValueError, match="at least one observation"):
         batch_features([])
 
