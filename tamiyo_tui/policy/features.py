@@ -268,7 +268,7 @@ def observation_features(obs: Observation, telemetry: bool = False) -> list[floa
     reference's batched extractor, a slot's snapshot is read whether or not the slot is enabled.
     """
     episode_length = max(obs.max_epochs, 1)
-    features = [value for feature in BaseFeature for value in _base_values(obs, feature, episode_length)]
+    features = [value for feature in BaseFeature for value in _base_values(obs, feature)]
     for slot_id in obs.slot_config.slot_ids:
         features += _slot_features(obs.slots.get(slot_id), episode_length)
     if telemetry:
@@ -298,7 +298,7 @@ def scaled(value: float, scaling: Scaling, episode_length: int = 1) -> float:
     return min(max((value - scaling.shift) / scale, scaling.low), scaling.high)
 
 
-def _base_values(obs: Observation, feature: BaseFeature, episode_length: int) -> list[float]:
+def _base_values(obs: Observation, feature: BaseFeature) -> list[float]:
     scaling = BASE_SCALING[feature]
     if feature is BaseFeature.LOSS_HISTORY:
         return [scaled(loss, scaling) for loss in left_padded(obs.host.loss_history)]
