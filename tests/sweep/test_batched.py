@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from tamiyo_tui.domain.actions import HEAD_NAMES
+from tamiyo_tui.session.decide import RunnerState
 from tamiyo_tui.session.recording import explain_state
 from tamiyo_tui.shipped import scenario_path
 from tamiyo_tui.sweep.batched import HeuristicBatch, NetworkBatch, Pending, batch_key
@@ -44,17 +45,39 @@ def test_the_heuristic_batch_decides_exactly_what_the_runner_decides() -> None:
     sessions = [episode.session for episode in opened]
     batch = HeuristicBatch("heuristic", sessions[0].runner.bundles["heuristic"])
     explanations = Explanations()
-    overridden = 0
+    overridden = shared = 0
     while sessions:
         explanations.new_epoch()
         pending = pending_of(sessions, explanations)
-        for each, ours in zip(pending, batch.decide(pending), strict=True):
+        decided = batch.decide(pending)
+        shared += len(decided) - len({id(decision) for decision in decided})
+        for each, ours in zip(pending, decided, strict=True):
             session = each.session
             overridden += session.governor_override_active
             assert ours == theirs_heuristic(session), (session.scenario.name, session.epoch)
             session.step()
         sessions = [session for session in sessions if not session.done]
     assert overridden > 0  # the governor override was on at some states
+    assert shared > 0  # episodes in one state shared one decision, and it was each one's own
+
+
+def test_the_heuristic_batch_tells_apart_states_that_differ_only_in_its_memory() -> None:
+    specs = sweep_episodes([("01", scenario_path("01"))], (0, 1), ("heuristic",))
+    factory = EpisodeFactory(torch.device("cpu"), deterministic=False)
+    first, second = (factory.open(spec).session for spec in specs)
+    assert first.observation() == second.observation()  # lesson 01 at its first epoch: an empty slot to germinate
+    memory = second.runner.get_state().states["heuristic"]
+    remembered = {**memory["controllers"][0], "blueprint_index": memory["controllers"][0]["blueprint_index"] + 1}
+    second.runner.set_state(
+        RunnerState({**second.runner.get_state().states, "heuristic": {**memory, "controllers": [remembered]}})
+    )
+    batch = HeuristicBatch("heuristic", first.runner.bundles["heuristic"])
+    explanations = Explanations()
+    alike = batch.decide(pending_of([first, first], explanations))
+    assert alike[0] is alike[1]  # one state, one memory: decided once
+    ours = batch.decide(pending_of([first, second], explanations))
+    assert ours[0] is not ours[1]  # the memories differ: each decided on its own
+    assert ours == [theirs_heuristic(first), theirs_heuristic(second)]
 
 
 def test_the_network_batch_decides_what_the_runner_decides() -> None:
