@@ -44,7 +44,16 @@ def host_rows(step: FusedStep) -> list[HostRow]:
     if MaskedCategorical.validate and not all(row[-1] for row in rows):
         raise_readable_error(step)
     layout = _Layout(sizes)
-    return [layout.read(row) for row in rows]
+    # Episodes in one state with one draw copy identical rows (a sweep's thousand episodes hold a few dozen
+    # distinct ones), so each distinct row is read once and its (never mutated) ``HostRow`` shared.
+    read: dict[tuple[float, ...], HostRow] = {}
+    hosts = []
+    for row in rows:
+        key = tuple(row)
+        if key not in read:
+            read[key] = layout.read(row)
+        hosts.append(read[key])
+    return hosts
 
 
 class _Layout:

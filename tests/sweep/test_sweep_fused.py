@@ -7,6 +7,7 @@ different summation order); actions exactly, sampled ones included, for the same
 from __future__ import annotations
 
 import copy
+import dataclasses
 from functools import cache
 
 import pytest
@@ -163,6 +164,25 @@ def test_host_rows_equal_the_inspectors_host_transfer() -> None:
             assert got.entropy == pytest.approx(expected.entropy, abs=ATOL)
             for field in ("raw_logits", "masked_logits", "probs"):
                 assert getattr(got, field) == pytest.approx(getattr(expected, field), abs=ATOL), (name, field)
+
+
+def test_identical_rows_share_one_host_row_and_no_other_does() -> None:
+    fused, _ = both_paths(scrambled_network(3), batch=2, seed=4, deterministic=True)
+    order = torch.tensor([0, 1, 0])  # rows 0 and 2: one episode's numbers twice, as two episodes in one state
+    tripled = dataclasses.replace(
+        fused,
+        **{
+            name: getattr(fused, name)[order]
+            for name in ("action", "log_prob", "raw_logits", "masked_logits", "probs", "entropy", "mask")
+        },
+        valid_count=fused.valid_count[order],
+        value=fused.value[order],
+        hidden=(fused.hidden[0][:, order], fused.hidden[1][:, order]),
+    )
+    rows = host_rows(tripled)
+    assert rows[0] is rows[2]
+    assert rows[1] != rows[0]
+    assert rows == [host_rows(fused)[0], host_rows(fused)[1], host_rows(fused)[0]]
 
 
 def _inputs(net: FactoredRecurrentActorCritic, masks: dict[str, torch.Tensor]):
