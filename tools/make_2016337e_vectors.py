@@ -1,0 +1,143 @@
+"""Write the 2016337e network's test vectors from the reference itself.
+
+    ESPER_LITE_2016337E=/path/to/esper-lite-at-2016337e python tools/make_2016337e_vectors.py
+
+The path is a checkout (or ``git archive``) of tachyon-beep/esper-lite at 2016337e; the reference is
+imported from its ``src`` folder and nothing of it is copied here. Writes, under tests/vectors/:
+
+- ``esper-2016337e-state-dict.json``: every state_dict key and shape of a fresh network at the default
+  sizes (three slots), which a test holds ours to without the reference;
+- ``esper-2016337e-network.pt``: a small network (two residual layers, so the stack is exercised) with
+  scrambled weights, batches of random inputs (states, blueprint indices with −1, masks, slot-by-op
+  masks, hidden states) and what the reference's ``get_action`` returned on them, deterministic and
+  sampled (the global generator seeded before each call), with the per-head probability floors; plus
+  V(s), Q(s, op) for every op and the contribution predictions. Tensors only: ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors"
+SMALL = {"feature_dim": 48, "lstm_hidden_dim": 32, "lstm_layers": 2}
+SLOTS = 3
+BATCH = 16
+CASES = 6
+
+
+def reference():
+    root = os.environ.get("ESPER_LITE_2016337E")
+    if not root:
+        sys.exit("set ESPER_LITE_2016337E to a checkout of esper-lite at 2016337e")
+    sys.path.insert(0, str(Path(root) / "src"))
+    from esper.leyline import PROBABILITY_FLOOR_PER_HEAD
+    from esper.leyline.slot_config import SlotConfig
+    from esper.tamiyo.networks.factored_lstm import FactoredRecurrentActorCritic
+
+    return FactoredRecurrentActorCritic, SlotConfig, dict(PROBABILITY_FLOOR_PER_HEAD)
+
+
+def random_mask(generator: torch.Generator, *shape: int) -> torch.Tensor:
+    """Random booleans with at least one True along the last axis."""
+    mask = torch.rand(*shape, generator=generator) < 0.6
+    flat = mask.reshape(-1, shape[-1])
+    flat[torch.arange(flat.shape[0]), torch.randint(shape[-1], (flat.shape[0],), generator=generator)] = True
+    return flat.reshape(shape)
+
+
+def main() -> None:
+    network_class, slot_config_class, floors = reference()
+    slot_config = slot_config_class.default()
+    state_dim = 23 + 31 * SLOTS
+
+    fresh = network_class(state_dim, slot_config=slot_config)
+    shapes = {key: list(tensor.shape) for key, tensor in fresh.state_dict().items()}
+    (OUT / "esper-2016337e-state-dict.json").write_text(
+        json.dumps({"state_dim": state_dim, "shapes": shapes}, indent=1)
+    )
+
+    torch.manual_seed(2016337)
+    net = network_class(state_dim, slot_config=slot_config, **SMALL)
+    with torch.no_grad():
+        for param in net.parameters():
+            param.copy_(torch.randn_like(param) * 0.3)  # far from the near-uniform init, so layout bugs show
+    net.eval()
+    head_sizes = {
+        "slot": SLOTS,
+        "blueprint": 13,
+        "style": 4,
+        "tempo": 3,
+        "alpha_target": 3,
+        "alpha_speed": 4,
+        "alpha_curve": 5,
+        "op": 6,
+    }
+    cases = []
+    for case in range(CASES):
+        generator = torch.Generator().manual_seed(case)
+        state = torch.randn(BATCH, state_dim, generator=generator)
+        blueprints = torch.randint(-1, 13, (BATCH, SLOTS), generator=generator)
+        hidden = tuple(
+            torch.randn(SMALL["lstm_layers"], BATCH, SMALL["lstm_hidden_dim"], generator=generator) for _ in range(2)
+        )
+        masks = {head: random_mask(generator, BATCH, size) for head, size in head_sizes.items()}
+        slot_by_op = random_mask(generator, BATCH, 6, SLOTS) if case % 2 else None
+        inputs = {
+            "state": state,
+            "blueprint_indices": blueprints,
+            "h": hidden[0],
+            "c": hidden[1],
+            **{f"mask_{h}": m for h, m in masks.items()},
+        }
+        if slot_by_op is not None:
+            inputs["slot_by_op"] = slot_by_op
+        outputs = {}
+        for deterministic in (True, False):
+            torch.manual_seed(1000 + case)  # what the sampled draw reads
+            result = net.get_action(
+                state,
+                blueprints,
+                hidden,
+                slot_mask=masks["slot"],
+                slot_by_op_mask=slot_by_op,
+                blueprint_mask=masks["blueprint"],
+                style_mask=masks["style"],
+                tempo_mask=masks["tempo"],
+                alpha_target_mask=masks["alpha_target"],
+                alpha_speed_mask=masks["alpha_speed"],
+                alpha_curve_mask=masks["alpha_curve"],
+                op_mask=masks["op"],
+                deterministic=deterministic,
+                probability_floor=floors,
+            )
+            leg = "deterministic" if deterministic else "sampled"
+            for head in head_sizes:
+                outputs[f"{leg}_action_{head}"] = result.actions[head]
+                outputs[f"{leg}_log_prob_{head}"] = result.log_probs[head]
+                outputs[f"{leg}_entropy_{head}"] = result.head_entropies[head]
+            outputs[f"{leg}_value"] = result.values
+            outputs[f"{leg}_h"], outputs[f"{leg}_c"] = result.hidden
+        with torch.inference_mode():
+            out = net.forward(state.unsqueeze(1), blueprints.unsqueeze(1), hidden)
+            lstm_out = out["lstm_out"]
+            for head in head_sizes:
+                outputs[f"raw_logits_{head}"] = out[f"{head}_logits"][:, 0]
+            outputs["q_values"] = torch.stack(
+                [net._compute_q(lstm_out, torch.full((BATCH, 1), op, dtype=torch.long))[:, 0] for op in range(6)], dim=1
+            )
+            outputs["contributions"] = net.predict_contributions(state, blueprints, hidden)
+        cases.append({"inputs": inputs, "outputs": outputs, "sample_seed": torch.tensor(1000 + case)})
+    torch.save(
+        {"sizes": SMALL, "state_dim": state_dim, "floors": floors, "state_dict": net.state_dict(), "cases": cases},
+        OUT / "esper-2016337e-network.pt",
+    )
+    print(f"wrote {len(cases)} cases of {BATCH} rows to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
