@@ -11,7 +11,11 @@ imported from its ``src`` folder and nothing of it is copied here. Writes, under
   scrambled weights, batches of random inputs (states, blueprint indices with −1, masks, slot-by-op
   masks, hidden states) and what the reference's ``get_action`` returned on them, deterministic and
   sampled (the global generator seeded before each call), with the per-head probability floors; plus
-  V(s), Q(s, op) for every op and the contribution predictions. Tensors only: ``torch.load(weights_only=True)``.
+  V(s), Q(s, op) for every op and the contribution predictions. Tensors only: ``torch.load(weights_only=True)``;
+- ``esper-2016337e-checkpoint.pt``: a file written by the reference's own ``PPOAgent.save`` (a small
+  network, two residual layers) with observation-normalizer statistics in its metadata, and
+  ``esper-2016337e-checkpoint-decisions.pt``: raw observations, the reference's normalizer applied to them
+  and the deterministic decisions its network makes on them.
 """
 
 from __future__ import annotations
@@ -136,7 +140,47 @@ def main() -> None:
         {"sizes": SMALL, "state_dim": state_dim, "floors": floors, "state_dict": net.state_dict(), "cases": cases},
         OUT / "esper-2016337e-network.pt",
     )
-    print(f"wrote {len(cases)} cases of {BATCH} rows to {OUT}")
+    write_checkpoint(root_floors=floors)
+    print(f"wrote {len(cases)} cases of {BATCH} rows and a PPOAgent.save file to {OUT}")
+
+
+def write_checkpoint(root_floors: dict[str, float]) -> None:
+    from esper.leyline.slot_config import SlotConfig
+    from esper.simic.agent.ppo_agent import PPOAgent
+    from esper.simic.control.normalization import RunningMeanStd
+    from esper.simic.training.normalizer_checkpoint import obs_normalizer_metadata
+    from esper.tamiyo.policy.lstm_bundle import LSTMPolicyBundle
+
+    torch.manual_seed(337)
+    slot_config = SlotConfig.default()
+    bundle = LSTMPolicyBundle(hidden_dim=32, num_lstm_layers=2, slot_config=slot_config)
+    with torch.no_grad():
+        for param in bundle.network.parameters():
+            param.copy_(torch.randn_like(param) * 0.3)
+    agent = PPOAgent(bundle, slot_config=slot_config, device="cpu", compile_mode="off", num_envs=2, max_steps_per_env=8)
+    normalizer = RunningMeanStd((23 + 31 * SLOTS,), momentum=0.99)
+    normalizer.update(torch.randn(64, 23 + 31 * SLOTS) * 3 + 2)
+    metadata = {"checkpoint_kind": "last", **obs_normalizer_metadata(normalizer, slot_config=slot_config)}
+    agent.save(OUT / "esper-2016337e-checkpoint.pt", metadata=metadata)
+
+    generator = torch.Generator().manual_seed(77)
+    observations = torch.randn(BATCH, 23 + 31 * SLOTS, generator=generator) * 3 + 2
+    blueprints = torch.randint(-1, 13, (BATCH, SLOTS), generator=generator)
+    normalized = normalizer.normalize(observations)
+    network = bundle.network.eval()
+    result = network.get_action(normalized, blueprints, None, deterministic=True, probability_floor=root_floors)
+    decisions = {f"action_{head}": action for head, action in result.actions.items()}
+    decisions |= {f"log_prob_{head}": log_prob for head, log_prob in result.log_probs.items()}
+    torch.save(
+        {
+            "observations": observations,
+            "blueprint_indices": blueprints,
+            "normalized": normalized,
+            "value": result.values,
+            **decisions,
+        },
+        OUT / "esper-2016337e-checkpoint-decisions.pt",
+    )
 
 
 if __name__ == "__main__":

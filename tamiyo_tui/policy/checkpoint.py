@@ -36,6 +36,7 @@ import torch
 
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.errors import InputError
+from tamiyo_tui.generations.esper_2016337e.checkpoint import from_fields, is_2016337e_checkpoint
 from tamiyo_tui.policy.devices import resolve_device
 from tamiyo_tui.policy.features import uses_telemetry
 from tamiyo_tui.policy.generation import ESPER_2016337E, ESPER_60205274, recognised_only
@@ -183,7 +184,8 @@ def _from_trainer_file(
     network = _as_reference_state_dict(content.get("network_state_dict"))
     if version != TRAINER_CHECKPOINT_VERSION:
         what = f"checkpoint_version {version!r}"
-        raise CheckpointError(_later_generation_message(path, network or {}, what, content))
+        opened = _opened_2016337e_message(path, content) if is_2016337e_checkpoint(content) else None
+        raise CheckpointError(opened or _later_generation_message(path, network or {}, what, content))
     if network is None:
         raise CheckpointError(f"{path}: reference trainer checkpoint without a network_state_dict of the policy")
     _refuse_later_generation(path, network, "checkpoint_version 1")
@@ -224,6 +226,25 @@ def _recorded_slots(path: Path, slot_ids: Any) -> SlotConfig | None:
 def _refuse_later_generation(path: Path, state_dict: Mapping[str, Any], what: str) -> None:
     if recognised_only(state_dict) is not None:
         raise CheckpointError(_later_generation_message(path, state_dict, what, None))
+
+
+def _opened_2016337e_message(path: Path, content: Mapping[str, Any]) -> str | None:
+    """What a 2016337e file holds, read by that generation's own reader: its network opens here, but the
+    generation cannot run until its features, masks and lifecycle rules exist (``policy/generation.py``).
+    None when the reader refuses the file: the caller then names what differs from this generation's."""
+    try:
+        opened = from_fields(path, content)
+    except InputError:
+        return None
+    network = opened.network
+    statistics = "with" if opened.normalizer is not None else "without"
+    return (
+        f"{path}: a policy of {ESPER_2016337E.description}: slots {', '.join(opened.slot_config.slot_ids)}, "
+        f"{network.lstm_layers} residual LSTM layer(s) of {network.lstm_hidden_dim}, {opened.train_steps} train "
+        f"steps, {statistics} observation statistics. Its network opens, but this tamiyo-tui runs only the "
+        f"60205274 generation (checkpoint_version {TRAINER_CHECKPOINT_VERSION}): that generation's features, "
+        "masks and lifecycle rules are not built yet"
+    )
 
 
 def _later_generation_message(

@@ -201,3 +201,16 @@ def test_the_cli_refuses_a_later_generation_file_in_one_line(tmp_path: Path) -> 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tamiyo-tui: error: ") and "Policy V2" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_the_2016337e_reference_saved_is_opened_and_described_not_run() -> None:
+    """The reference's own PPOAgent.save file (tools/make_2016337e_vectors.py): that generation's reader opens
+    it, so the refusal says what the policy is rather than which keys differ."""
+    reference_file = Path(__file__).resolve().parent.parent / "vectors" / "esper-2016337e-checkpoint.pt"
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(reference_file)
+    message = str(refused.value)
+    assert message.startswith(f"{reference_file}: a policy of esper-lite's later policy generation")
+    assert "slots r0c0, r0c1, r0c2, 2 residual LSTM layer(s) of 32" in message
+    assert "with observation statistics" in message and "not built yet" in message
+    assert "unexpected" not in message  # no key-by-key diff for a file that opens
