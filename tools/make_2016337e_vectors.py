@@ -15,7 +15,10 @@ imported from its ``src`` folder and nothing of it is copied here. Writes, under
 - ``esper-2016337e-checkpoint.pt``: a file written by the reference's own ``PPOAgent.save`` (a small
   network, two residual layers) with observation-normalizer statistics in its metadata, and
   ``esper-2016337e-checkpoint-decisions.pt``: raw observations, the reference's normalizer applied to them
-  and the deterministic decisions its network makes on them.
+  and the deterministic decisions its network makes on them;
+- ``esper-2016337e-features.json``: random observations (three slots and a 2×2 grid) with random run
+  feedback, each converted into the attributes the reference's ``batch_obs_to_features`` reads, and the
+  Obs V3 features and blueprint indices it returned.
 """
 
 from __future__ import annotations
@@ -141,6 +144,7 @@ def main() -> None:
         OUT / "esper-2016337e-network.pt",
     )
     write_checkpoint(root_floors=floors)
+    write_features()
     print(f"wrote {len(cases)} cases of {BATCH} rows and a PPOAgent.save file to {OUT}")
 
 
@@ -181,6 +185,112 @@ def write_checkpoint(root_floors: dict[str, float]) -> None:
         },
         OUT / "esper-2016337e-checkpoint-decisions.pt",
     )
+
+
+def write_features() -> None:
+    import dataclasses
+    import random
+    from types import SimpleNamespace
+
+    from esper.leyline import SeedStage as ReferenceStage
+    from esper.leyline.slot_config import SlotConfig as ReferenceSlots
+    from esper.tamiyo.policy.features import batch_obs_to_features
+
+    sys.path.insert(0, str(OUT.parent))  # the tests' observation helpers
+    from observations import random_observation
+
+    from tamiyo_tui.domain.actions import BLUEPRINT_ID_TO_INDEX
+    from tamiyo_tui.domain.slots import SlotConfig
+
+    rng = random.Random(2016337)
+    cases = []
+    for index in range(100):
+        config = SlotConfig.default() if index % 2 == 0 else SlotConfig.for_grid(2, 2)
+        observation = random_observation(rng, config)
+        observation = dataclasses.replace(observation, max_epochs=rng.choice([1, 25, 150]))
+        feedback = {
+            "last_action_success": rng.random() < 0.7,
+            "last_action_op": rng.randrange(6),
+            "gradient_health_prev": {s: rng.random() for s in config.slot_ids if rng.random() < 0.5},
+            "epochs_since_counterfactual": {s: rng.randint(0, 40) for s in config.slot_ids if rng.random() < 0.5},
+        }
+        host = observation.host
+        signals = SimpleNamespace(
+            metrics=SimpleNamespace(epoch=host.epoch, val_loss=host.val_loss, val_accuracy=host.val_accuracy),
+            loss_history=list(host.loss_history),
+            accuracy_history=list(host.accuracy_history),
+        )
+        reports = {}
+        for slot_id, report in observation.slots.items():
+            if report is None:
+                continue
+            telemetry = report.telemetry
+            reports[slot_id] = SimpleNamespace(
+                blueprint_index=BLUEPRINT_ID_TO_INDEX.get(report.blueprint_id, -1),
+                stage=ReferenceStage(int(report.stage)),
+                blend_tempo_epochs=report.blend_tempo_epochs,
+                alpha_target=report.alpha_target,
+                alpha_mode=int(report.alpha_mode),
+                alpha_steps_total=report.alpha_steps_total,
+                alpha_steps_done=report.alpha_steps_done,
+                time_to_target=report.time_to_target,
+                alpha_velocity=report.alpha_velocity,
+                alpha_algorithm=int(report.alpha_algorithm),
+                metrics=SimpleNamespace(
+                    current_alpha=report.alpha,
+                    counterfactual_contribution=report.counterfactual_contribution,
+                    contribution_velocity=report.contribution_velocity,
+                    interaction_sum=report.interaction_sum,
+                    epochs_in_current_stage=report.epochs_in_stage,
+                    epochs_total=report.epochs_total,
+                ),
+                telemetry=None
+                if telemetry is None
+                else SimpleNamespace(
+                    gradient_norm=telemetry.gradient_norm,
+                    gradient_health=telemetry.gradient_health,
+                    has_vanishing=telemetry.has_vanishing,
+                    has_exploding=telemetry.has_exploding,
+                ),
+            )
+        features, blueprints = batch_obs_to_features(
+            [signals],
+            [reports],
+            [SimpleNamespace(**feedback)],
+            ReferenceSlots(config.slot_ids),
+            torch.device("cpu"),
+            max_epochs=observation.max_epochs,
+        )
+        cases.append(
+            {
+                "observation": observation_json(observation),
+                "feedback": feedback,
+                "features": features[0].tolist(),
+                "blueprint_indices": blueprints[0].tolist(),
+            }
+        )
+    (OUT / "esper-2016337e-features.json").write_text(json.dumps({"cases": cases}))
+
+
+def observation_json(observation) -> dict:
+    """The observation in the format ``tests/observations.py: observation_from_json`` reads."""
+    import dataclasses
+
+    def report(each):
+        return None if each is None else dataclasses.asdict(each)
+
+    return {
+        "host": dataclasses.asdict(observation.host),
+        "slots": {slot_id: report(each) for slot_id, each in observation.slots.items()},
+        "slot_ids": list(observation.slot_config.slot_ids),
+        "enabled_slots": None if observation.enabled_slots is None else list(observation.enabled_slots),
+        "topology": observation.topology,
+        "total_seeds": observation.total_seeds,
+        "max_seeds": observation.max_seeds,
+        "min_prune_age": observation.min_prune_age,
+        "total_params": observation.total_params,
+        "max_epochs": observation.max_epochs,
+    }
 
 
 if __name__ == "__main__":
