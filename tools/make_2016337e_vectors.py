@@ -18,7 +18,10 @@ imported from its ``src`` folder and nothing of it is copied here. Writes, under
   and the deterministic decisions its network makes on them;
 - ``esper-2016337e-features.json``: random observations (three slots and a 2×2 grid) with random run
   feedback, each converted into the attributes the reference's ``batch_obs_to_features`` reads, and the
-  Obs V3 features and blueprint indices it returned.
+  Obs V3 features and blueprint indices it returned;
+- ``esper-2016337e-masks.json``: random slot states (stage, age, alpha mode per slot; enabled subsets, seed
+  caps, both topologies, the governor override, ``disable_advance``) and every mask the reference's
+  ``compute_action_masks`` returned on them, ``slot_by_op`` included.
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ def main() -> None:
     )
     write_checkpoint(root_floors=floors)
     write_features()
+    write_masks()
     print(f"wrote {len(cases)} cases of {BATCH} rows and a PPOAgent.save file to {OUT}")
 
 
@@ -270,6 +274,49 @@ def write_features() -> None:
             }
         )
     (OUT / "esper-2016337e-features.json").write_text(json.dumps({"cases": cases}))
+
+
+def write_masks() -> None:
+    import random
+
+    from esper.leyline.slot_config import SlotConfig as ReferenceSlots
+    from esper.tamiyo.policy.action_masks import MaskSeedInfo, compute_action_masks
+
+    rng = random.Random(4_2_0)
+    stages = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10]
+    cases = []
+    for index in range(400):
+        slot_ids = ["r0c0", "r0c1", "r0c2"] if index % 2 == 0 else ["r0c0", "r0c1", "r1c0", "r1c1"]
+        states = {
+            slot_id: None
+            if rng.random() < 0.35
+            else {"stage": rng.choice(stages), "seed_age_epochs": rng.randint(0, 8), "alpha_mode": rng.randrange(3)}
+            for slot_id in slot_ids
+        }
+        enabled = [slot_id for slot_id in slot_ids if rng.random() < 0.8] or [slot_ids[0]]
+        settings = {
+            "total_seeds": rng.randint(0, 4),
+            "max_seeds": rng.choice([0, 0, 1, 2, 3]),
+            "topology": rng.choice(["cnn", "transformer"]),
+            "allow_governor_override": rng.random() < 0.2,
+            "disable_advance": rng.random() < 0.2,
+        }
+        masks = compute_action_masks(
+            {s: None if info is None else MaskSeedInfo(**info) for s, info in states.items()},
+            enabled,
+            slot_config=ReferenceSlots(tuple(slot_ids)),
+            **settings,
+        )
+        cases.append(
+            {
+                "slot_ids": slot_ids,
+                "slot_states": states,
+                "enabled_slots": enabled,
+                **settings,
+                "masks": {head: mask.tolist() for head, mask in masks.items()},
+            }
+        )
+    (OUT / "esper-2016337e-masks.json").write_text(json.dumps({"cases": cases}))
 
 
 def observation_json(observation) -> dict:

@@ -58,6 +58,10 @@ class MaskInputs:
     topology: str = "cnn"
     min_prune_age: int = MIN_PRUNE_AGE
     allow_governor_override: bool = False
+    # Rules of later generations (``tamiyo_tui/generations``); the defaults are 60205274's, which has neither.
+    germination_blocked_by: frozenset[int] = frozenset()  # stages of an enabled seed that hold GERMINATE back
+    advance_disabled: bool = False  # the run masks ADVANCE whatever the seeds' stages
+    generation: str = ""  # named in the reasons of those rules, e.g. "2016337e"
 
     @property
     def ordered_enabled(self) -> tuple[str, ...]:
@@ -217,9 +221,10 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
     empty = tuple(slot_id for slot_id in ordered if states.get(slot_id) is None)
     occupied = tuple((slot_id, states[slot_id]) for slot_id in ordered if states.get(slot_id) is not None)
     seed_limit_reached = inputs.max_seeds > 0 and inputs.total_seeds >= inputs.max_seeds
-    can_germinate = bool(empty) and not seed_limit_reached
+    holding_back = tuple((sid, info) for sid, info in occupied if info.stage in inputs.germination_blocked_by)
+    can_germinate = bool(empty) and not seed_limit_reached and not holding_back
 
-    advance = tuple(sid for sid, info in occupied if info.stage in ADVANCABLE_STAGES)
+    advance = () if inputs.advance_disabled else tuple(sid for sid, info in occupied if info.stage in ADVANCABLE_STAGES)
     fossilize = tuple(sid for sid, info in occupied if info.stage in FOSSILIZABLE_STAGES)
     prune = tuple(
         sid
@@ -244,8 +249,12 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
         cooling = any(info.stage in FAILURE_STAGES for _, info in occupied)
         note = "; a cooling-down slot is not empty" if cooling else ""
         germ_reason = f"no enabled slot is empty ({blocked}{note})"
-    else:
+    elif seed_limit_reached:
         germ_reason = f"seed cap reached: {inputs.total_seeds} of max_seeds {inputs.max_seeds} seeds in use"
+    else:
+        waiting_on = ", ".join(f"{sid} is {_stage_name(info.stage)}" for sid, info in holding_back)
+        stages = "/".join(_stage_name(stage) for stage in sorted(inputs.germination_blocked_by))
+        germ_reason = f"{inputs.generation}: no germination while an enabled seed is {stages} ({waiting_on})"
     verdicts[LifecycleOp.GERMINATE] = OptionVerdict(
         "op", "GERMINATE", can_germinate, germ_reason, empty if can_germinate else ()
     )
@@ -304,6 +313,10 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
         "needs a seed in GERMINATED, TRAINING or BLENDING",
         stage_of,
     )
+    if inputs.advance_disabled:
+        verdicts[LifecycleOp.ADVANCE] = OptionVerdict(
+            "op", "ADVANCE", False, f"{inputs.generation}: ADVANCE is disabled for this run (disable_advance)"
+        )
     return tuple(verdicts[op] for op in LifecycleOp), can_germinate, bool(retarget)
 
 
