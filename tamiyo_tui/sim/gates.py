@@ -18,7 +18,8 @@ from tamiyo_tui.domain.constants import (
     DEFAULT_MIN_TRAINING_IMPROVEMENT,
 )
 from tamiyo_tui.domain.stages import GATE_FOR_TARGET, GateLevel, SeedStage
-from tamiyo_tui.sim.scenario import GateMode
+from tamiyo_tui.generations.esper_2016337e import lifecycle as lifecycle_2016337e
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, ESPER_60205274_LIFECYCLE, GateMode
 
 if TYPE_CHECKING:
     from tamiyo_tui.sim.seed_state import SeedState
@@ -59,10 +60,18 @@ def _g1(seed: SeedState) -> GateResult:
     return _result(GateLevel.G1, 1.0 if germinated else 0.0, [(germinated, name)])
 
 
-def _g2(seed: SeedState, mode: GateMode) -> GateResult:
+def _g2(seed: SeedState, mode: GateMode, lifecycle: str) -> GateResult:
     improvement = seed.improvement_since_stage_start
     score = min(1.0, improvement / G2_SCORE_SCALE) if improvement > 0 else 0.0
     epochs = seed.epochs_in_stage
+    if mode == "permissive" and lifecycle == ESPER_2016337E_LIFECYCLE:
+        checks = lifecycle_2016337e.permissive_g2_checks(
+            epochs,
+            gradient_measured=seed.gradient_measured,
+            exploding=seed.telemetry.has_exploding,
+            gradient_health=seed.telemetry.gradient_health,
+        )
+        return _result(GateLevel.G2, score, checks)
     if mode == "permissive":
         ready = epochs >= 1
         return _result(GateLevel.G2, score, [(ready, f"training_epochs_{epochs}" if ready else "no_training_epochs")])
@@ -128,13 +137,16 @@ def _g5(seed: SeedState, mode: GateMode) -> GateResult:
     return _result(GateLevel.G5, score, checks)
 
 
-def evaluate_gate(target: SeedStage, seed: SeedState, mode: GateMode) -> GateResult:
-    """The gate guarding a move to ``target``; targets without a gate of their own use G0, as the reference does."""
+def evaluate_gate(
+    target: SeedStage, seed: SeedState, mode: GateMode, lifecycle: str = ESPER_60205274_LIFECYCLE
+) -> GateResult:
+    """The gate guarding a move to ``target``; targets without a gate of their own use G0, as the reference does.
+    ``lifecycle`` names the generation whose rules apply (``Scenario.lifecycle``)."""
     gate = GATE_FOR_TARGET.get(target, GateLevel.G0)
     if gate == GateLevel.G1:
         return _g1(seed)
     if gate == GateLevel.G2:
-        return _g2(seed, mode)
+        return _g2(seed, mode, lifecycle)
     if gate == GateLevel.G3:
         return _g3(seed, mode)
     if gate == GateLevel.G5:

@@ -30,6 +30,7 @@ from tamiyo_tui.sim.loader_slots import (
 from tamiyo_tui.sim.loader_timeline import read_events, read_expectations
 from tamiyo_tui.sim.scenario import (
     DEFAULT_BLUEPRINT_KEY,
+    LIFECYCLES,
     SCHEMA_VERSION,
     AccuracyGenerator,
     BlueprintEffect,
@@ -50,6 +51,7 @@ TOP_LEVEL_KEYS = (
     "enabled_slots",
     "max_seeds",
     "gates",
+    "lifecycle",
     "min_prune_age",
     "policy",
     "host",
@@ -105,6 +107,7 @@ def _build(root: YamlNode, file: str, sha256: str) -> Scenario:
         enabled_slots=optional(fields, "enabled_slots", lambda n: read_enabled_slots(n, slot_config), None),
         max_seeds=optional(fields, "max_seeds", lambda n: n.integer(0), 0),
         gates=cast(GateMode, gates),
+        lifecycle=optional(fields, "lifecycle", lambda n: n.choice(LIFECYCLES, noun="lifecycle"), LIFECYCLES[0]),
         min_prune_age=optional(fields, "min_prune_age", lambda n: n.integer(0), MIN_PRUNE_AGE),
         policy=optional(fields, "policy", lambda n: n.string(), "heuristic"),
         blueprints=_optional_collection(fields, "blueprints", _read_blueprints, {}),

@@ -27,6 +27,10 @@ from tamiyo_tui.domain.stages import SeedStage
 
 SCHEMA_VERSION = 1
 GateMode = Literal["permissive", "strict"]
+# Whose lifecycle rules the simulator follows (the `lifecycle` scenario key): esper-lite's at 60205274, or at 2016337e.
+ESPER_60205274_LIFECYCLE = "esper-60205274"
+ESPER_2016337E_LIFECYCLE = "esper-2016337e"
+LIFECYCLES: tuple[str, ...] = (ESPER_60205274_LIFECYCLE, ESPER_2016337E_LIFECYCLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,7 @@ class Scenario:
     enabled_slots: tuple[str, ...] | None = None  # None = all
     max_seeds: int = 0
     gates: GateMode = "permissive"
+    lifecycle: str = ESPER_60205274_LIFECYCLE
     min_prune_age: int = MIN_PRUNE_AGE
     policy: str = "heuristic"
     blueprints: dict[str, BlueprintEffect] = field(default_factory=dict)

@@ -56,6 +56,7 @@ class SeedState:
     upstream_alpha_sum: float = 0.0
     downstream_alpha_sum: float = 0.0
     gradient_ratio: float = 0.0  # seed_gradient_norm_ratio, read by strict G2
+    gradient_measured: bool = False  # the trainer has measured this seed's gradients at least once
     telemetry: SeedTelemetry = field(default_factory=SeedTelemetry)  # as of the last sync_telemetry
 
     @property
@@ -112,6 +113,7 @@ class SeedState:
         else:
             norm, health = gradient
             vanishing, exploding = norm < VANISHING_GRADIENT_NORM, norm > EXPLODING_GRADIENT_NORM
+            self.gradient_measured = True
         c = self.controller
         self.telemetry = SeedTelemetry(
             stage=int(self.stage),

@@ -329,7 +329,7 @@ class Simulator:
 
     def _advance(self, slot: SeedSlot, action: FactoredAction) -> OpResult:
         on_holding = slot.state is not None and slot.state.stage == SeedStage.HOLDING
-        result = slot.advance(self.scenario.gates)
+        result = slot.advance(self.scenario.gates, lifecycle=self.scenario.lifecycle)
         if result.ok and on_holding:
             # advance_stage() with no target from HOLDING means FOSSILIZED, without the FOSSILIZE handler's alpha snap.
             return replace(
@@ -344,7 +344,9 @@ class Simulator:
         if seed is None or seed.stage != SeedStage.HOLDING:
             where = "empty" if seed is None else seed.stage.name
             return _fail(f"{slot.slot_id} is {where}: only a HOLDING seed can be fossilized")
-        result = slot.advance(self.scenario.gates, target=SeedStage.FOSSILIZED, cause="FOSSILIZE")
+        result = slot.advance(
+            self.scenario.gates, target=SeedStage.FOSSILIZED, cause="FOSSILIZE", lifecycle=self.scenario.lifecycle
+        )
         if result.ok:
             seed.set_alpha(1.0)
         return result

@@ -24,7 +24,7 @@ from tamiyo_tui.domain.constants import DEFAULT_EMBARGO_EPOCHS_AFTER_PRUNE, RESE
 from tamiyo_tui.domain.observation import SlotReport
 from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage, default_advance_target
 from tamiyo_tui.sim.gates import evaluate_gate
-from tamiyo_tui.sim.scenario import BlueprintEffect, GateMode
+from tamiyo_tui.sim.scenario import ESPER_60205274_LIFECYCLE, BlueprintEffect, GateMode
 from tamiyo_tui.sim.seed_state import BLEND_CURVES, SeedState
 from tamiyo_tui.sim.slot_events import forced_seed
 
@@ -116,7 +116,14 @@ class SeedSlot:
             (StageTransition(self.slot_id, None, SeedStage.GERMINATED, "GERMINATE"),),
         )
 
-    def advance(self, gates: GateMode, *, target: SeedStage | None = None, cause: str = "ADVANCE") -> OpResult:
+    def advance(
+        self,
+        gates: GateMode,
+        *,
+        target: SeedStage | None = None,
+        cause: str = "ADVANCE",
+        lifecycle: str = ESPER_60205274_LIFECYCLE,
+    ) -> OpResult:
         """advance_stage: the gate for the target (default: the next stage in the table), then the move."""
         seed = self.state
         if seed is None or not seed.has_module:
@@ -127,7 +134,7 @@ class SeedSlot:
                 return _fail(f"{self.slot_id}: no_valid_transition from {seed.stage.name}")
         elif target in FAILURE_STAGES:
             raise ValueError(f"cannot target failure stage {target.name} with advance; prune instead")
-        gate = evaluate_gate(target, seed, gates)
+        gate = evaluate_gate(target, seed, gates, lifecycle)
         if not gate.passed:
             return _fail(f"{self.slot_id}: {gate.message}")
         from_stage = seed.stage

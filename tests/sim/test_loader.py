@@ -390,7 +390,7 @@ ERROR_CASES: dict[str, tuple[str, str]] = {
     "unknown key without a close match": (
         BASE + "colour: red\n",
         "6:1: unknown key 'colour'; valid: schema, name, description, seed, episode_length, topology, slots, "
-        "enabled_slots, max_seeds, gates, min_prune_age, policy, host, blueprints, initial, events, expect",
+        "enabled_slots, max_seeds, gates, lifecycle, min_prune_age, policy, host, blueprints, initial, events, expect",
     ),
     "duplicate key": (BASE + "name: Again\n", "6:1: duplicate key 'name' (first given at line 2)"),
     "schema other than 1": (

@@ -1,0 +1,80 @@
+"""The simulator under esper-lite 2016337e's lifecycle (``lifecycle: esper-2016337e``): permissive G2 asks
+for ten epochs in TRAINING, measured gradients, none exploding and a health of at least 0.7; under
+60205274's rules the same seeds blend after one epoch. A real scenario file drives it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from tamiyo_tui.domain.actions import BlueprintAction, FactoredAction, LifecycleOp
+from tamiyo_tui.domain.stages import SeedStage
+from tamiyo_tui.sim.errors import ScenarioError
+from tamiyo_tui.sim.loader import load_scenario, parse_scenario
+from tamiyo_tui.sim.simulator import Simulator
+
+SCENARIO = Path(__file__).resolve().parent.parent / "data" / "g2-2016337e.yaml"
+BLUEPRINTS = {0: BlueprintAction.CONV_LIGHT, 1: BlueprintAction.CONV_HEAVY, 2: BlueprintAction.NORM}
+
+
+def op(kind: LifecycleOp, slot: int, blueprint: BlueprintAction = BlueprintAction.NOOP) -> FactoredAction:
+    return dataclasses.replace(FactoredAction.from_indices(slot, 0, 0, 0, 0, 0, 0, 0), op=kind, blueprint=blueprint)
+
+
+def advance_log(scenario) -> dict[int, list[tuple[int, bool, str]]]:
+    """Germinate one seed per slot, then ask ADVANCE of every slot in turn, epoch after epoch."""
+    sim = Simulator(scenario)
+    for slot, blueprint in BLUEPRINTS.items():
+        sim.apply(op(LifecycleOp.GERMINATE, slot, blueprint))
+    log: dict[int, list[tuple[int, bool, str]]] = {slot: [] for slot in BLUEPRINTS}
+    slot = 0
+    while not sim.done:
+        observation = sim.observe()
+        epoch = observation.host.epoch
+        outcome = sim.apply(op(LifecycleOp.ADVANCE, slot))
+        log[slot].append((epoch, outcome.accepted, outcome.reason or ""))
+        slot = (slot + 1) % 3
+    return log
+
+
+def test_only_the_healthy_seed_blends_and_only_after_ten_epochs_of_training() -> None:
+    scenario = load_scenario(SCENARIO)
+    assert scenario.lifecycle == "esper-2016337e"
+    log = advance_log(scenario)
+    healthy, exploding, weak = log[0], log[1], log[2]
+    # r0c0: GERMINATED → TRAINING first, then G2 refuses until the tenth epoch in TRAINING.
+    refusals = [reason for _, accepted, reason in healthy if not accepted]
+    assert [r for r in refusals if "insufficient_training_" in r][-1].endswith("insufficient_training_9_of_10")
+    trained_at = next(epoch for epoch, ok, reason in healthy if ok and "→ TRAINING" in reason)
+    blended_at = next(epoch for epoch, ok, reason in healthy if ok and "TRAINING → BLENDING" in reason)
+    assert blended_at - trained_at >= 10
+    assert any(reason.endswith("G2 failed: exploding_gradients") for _, _, reason in exploding)
+    assert any("gradient_health_low_0.50_need_0.70" in reason for _, _, reason in weak)
+    for entries in (exploding, weak):
+        assert not any("→ BLENDING" in reason for _, _, reason in entries)
+
+
+def test_under_60205274s_rules_every_seed_blends_after_one_epoch() -> None:
+    scenario = dataclasses.replace(load_scenario(SCENARIO), lifecycle="esper-60205274")
+    log = advance_log(scenario)
+    for slot in BLUEPRINTS:
+        assert sum(ok for _, ok, _ in log[slot]) >= 2, log[slot]
+
+
+def test_an_unknown_lifecycle_is_refused_at_its_line() -> None:
+    text = SCENARIO.read_text().replace("lifecycle: esper-2016337e", "lifecycle: esper-2016")
+    with pytest.raises(ScenarioError, match=r":9:\d+: .*lifecycle"):
+        parse_scenario(text, "g2.yaml")
+
+
+def test_a_seed_never_measured_does_not_pass_g2() -> None:
+    from tamiyo_tui.sim.gates import evaluate_gate
+
+    sim = Simulator(load_scenario(SCENARIO))
+    sim.apply(op(LifecycleOp.GERMINATE, 0, BlueprintAction.CONV_LIGHT))
+    seed = sim._slots[0].state
+    seed.stage, seed.epochs_in_stage, seed.gradient_measured = SeedStage.TRAINING, 12, False
+    result = evaluate_gate(SeedStage.BLENDING, seed, "permissive", "esper-2016337e")
+    assert not result.passed and "gradient_health_not_measured" in result.checks_failed
