@@ -43,7 +43,15 @@ _STATE_KEYS = frozenset({"blueprint_index", "germination_count", "last_prune_epo
 
 
 class HeuristicTamiyo:
-    """The reference heuristic controller, made mask-aware. One instance per environment (it keeps state)."""
+    """The reference heuristic controller, made mask-aware. One instance per environment (it keeps state).
+
+    The three class flags are the rules later generations of the reference changed
+    (``tamiyo_tui/generations``); as set here they are 60205274's.
+    """
+
+    waits_without_free_slot = False  # WAIT "No available slots" before a plateau germination
+    fossilizes_without_counterfactual = True  # judge a HOLDING seed by its total improvement until measured
+    rotates_when_all_penalised = False  # all blueprints penalised: rotate through them by penalty, not min
 
     def __init__(self, config: HeuristicConfig | None = None, topology: str = "cnn") -> None:
         check_topology(topology)
@@ -197,6 +205,8 @@ class HeuristicTamiyo:
             return Intent(LifecycleOp.WAIT, "Host not stabilized")
         if host.epoch < cfg.min_epochs_before_germinate:
             return Intent(LifecycleOp.WAIT, f"Too early (epoch {host.epoch})")
+        if self.waits_without_free_slot and not any(obs.report(slot_id) is None for slot_id in obs.enabled):
+            return Intent(LifecycleOp.WAIT, "No available slots")
         if host.plateau_epochs < cfg.plateau_epochs_to_germinate:
             return Intent(LifecycleOp.WAIT, "Training progressing normally")
         blueprint_id, _ = self._next_blueprint()
@@ -221,6 +231,10 @@ class HeuristicTamiyo:
             index += 1
             if self.penalties.get(candidate, 0.0) < self.config.blueprint_penalty_threshold:
                 return candidate, index
+        if self.rotates_when_all_penalised:
+            # All penalised: the rotation continues through them, least penalised first (ties by name).
+            by_penalty = sorted(rotation, key=lambda bp: (self.penalties.get(bp, 0.0), bp))
+            return by_penalty[self.blueprint_index % len(rotation)], self.blueprint_index + 1
         # All penalised: the least penalised wins (min keeps the first on ties), after a full cycle.
         return min(rotation, key=lambda bp: self.penalties.get(bp, 0.0)), index
 
@@ -272,6 +286,8 @@ class HeuristicTamiyo:
                     LifecycleOp.PRUNE,
                     f"Ransomware pattern: contribution {contribution:+.2f}% but total improvement {total:+.2f}%",
                 )
+            if contribution is None and not self.fossilizes_without_counterfactual:
+                return targeted(LifecycleOp.WAIT, "Awaiting counterfactual contribution before fossilization")
             improvement = contribution if contribution is not None else total
             if improvement > cfg.min_improvement_to_fossilize:
                 return targeted(
