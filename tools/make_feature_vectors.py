@@ -13,6 +13,7 @@ package: ``ESPER_LITE_SRC`` names its ``src`` folder (it needs torch, numpy, pyd
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -53,12 +54,11 @@ def to_json(obs) -> dict:
     def report(r):
         if r is None:
             return None
-        fields = r._asdict()
-        fields["telemetry"] = None if r.telemetry is None else r.telemetry._asdict()
+        fields = dataclasses.asdict(r)  # the telemetry record inside becomes a dict too
         return {k: (int(v) if hasattr(v, "value") else v) for k, v in fields.items()}
 
     return {
-        "host": obs.host._asdict(),
+        "host": dataclasses.asdict(obs.host),
         "slots": {slot_id: report(r) for slot_id, r in obs.slots.items()},
         "slot_ids": list(obs.slot_config.slot_ids),
         "enabled_slots": None if obs.enabled_slots is None else list(obs.enabled_slots),
@@ -128,7 +128,7 @@ def reference_features(obs) -> list[float]:
             ),
             telemetry=None
             if r.telemetry is None
-            else SeedTelemetry(seed_id=r.seed_id, blueprint_id=r.blueprint_id, **r.telemetry._asdict()),
+            else SeedTelemetry(seed_id=r.seed_id, blueprint_id=r.blueprint_id, **dataclasses.asdict(r.telemetry)),
         )
     features = batch_obs_to_features(
         [signals],
