@@ -31,7 +31,6 @@ class PolicyBatch:
 class HeadOutputs:
     """Per-head tensors an inspector shows: raw and masked logits, probabilities, normalized entropy."""
 
-    # Mappings, not dicts: the fast path hands out read-only views that slice one packed tensor on access.
     raw_logits: Mapping[str, torch.Tensor]  # head -> [B, A]
     masked_logits: Mapping[str, torch.Tensor]
     probs: Mapping[str, torch.Tensor]
