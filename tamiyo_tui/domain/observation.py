@@ -109,6 +109,18 @@ class SlotReport:
 
 
 @dataclass(frozen=True, slots=True)
+class RunFeedback:
+    """What a later generation's observation (Obs V3, ``tamiyo_tui/generations``) reads from the run, not the
+    state: the last action's verdict and op, and per slot the last gradient-health reading and the epochs
+    since its counterfactual was measured. A slot missing from a tuple has no such measurement yet."""
+
+    last_action_success: bool = True  # no action yet counts as a success
+    last_action_op: int = 0  # a LifecycleOp value; WAIT before the first action
+    gradient_health_prev: tuple[tuple[str, float], ...] = ()  # (slot id, reading), slot order
+    epochs_since_counterfactual: tuple[tuple[str, int], ...] = ()  # (slot id, epochs), slot order
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     """Everything one decision is made from.
 
@@ -125,6 +137,7 @@ class Observation:
     min_prune_age: int = MIN_PRUNE_AGE
     total_params: int = 0
     max_epochs: int = DEFAULT_EPISODE_LENGTH
+    feedback: RunFeedback | None = None  # kept only by a run under a lifecycle whose policy reads it
 
     @property
     def enabled(self) -> tuple[str, ...]:

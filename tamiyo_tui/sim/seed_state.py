@@ -164,3 +164,11 @@ class SeedState:
             downstream_alpha_sum=self.downstream_alpha_sum,
             telemetry=self.telemetry,
         )
+
+
+def set_baselines(seeds: list[SeedState], accuracy: float) -> None:
+    """A seed that starts with a history takes ``accuracy`` as its baseline (its improvement starts at 0)."""
+    for seed in seeds:
+        if seed.epochs_total > 0:
+            seed.initial_val_accuracy = seed.current_val_accuracy = accuracy
+            seed.best_val_accuracy = seed.accuracy_at_stage_start = accuracy

@@ -21,15 +21,17 @@ from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.sim.errors import ScenarioError
+from tamiyo_tui.sim.feedback import FeedbackTracker
 from tamiyo_tui.sim.governor import SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
-from tamiyo_tui.sim.scenario import GovernorEvent, Scenario, SlotEvent, SourcePos
-from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, GovernorEvent, Scenario, SlotEvent, SourcePos
+from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState, set_baselines
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
     PRUNE_BY_POLICY,
     QUIRK_ADVANCE_ON_HOLDING,
     QUIRK_INSTANT_PRUNE_DURING_RAMP,
+    ActionOutcome,
     OpResult,
     SeedSlot,
     StageTransition,
@@ -37,18 +39,6 @@ from tamiyo_tui.sim.slot import (
 from tamiyo_tui.sim.starting_slot import seed_from_initial, starting_slot_problems
 
 __all__ = ["ActionOutcome", "SimSnapshot", "Simulator", "StageTransition"]
-
-
-@dataclass(frozen=True, slots=True)
-class ActionOutcome:
-    """What one ``apply`` did: the action's verdict plus every stage change of the epoch, in order
-    (governor rollback, then the action, then the step_epoch ticks)."""
-
-    accepted: bool
-    reason: str
-    transitions: tuple[StageTransition, ...] = ()
-    quirks: tuple[str, ...] = ()
-    rollback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +53,7 @@ class SimSnapshot:
     governor: Governor
     tracker: SignalTracker
     seeds: tuple[SeedState | None, ...]  # per slot, in slot order
+    feedback: FeedbackTracker | None  # kept under a lifecycle whose policy reads run feedback
 
 
 def _fail(message: str) -> OpResult:
@@ -87,6 +78,7 @@ class Simulator:
         self._serial = 0
         self._panic = ""
         self._observation: Observation | None = None
+        self._feedback = FeedbackTracker() if scenario.lifecycle == ESPER_2016337E_LIFECYCLE else None
         self._check_events()
         self._place_initial_seeds()
 
@@ -132,7 +124,7 @@ class Simulator:
         An action the lifecycle cannot carry out is rejected with a reason and changes no seed; the
         epoch still advances, as a WAIT would.
         """
-        self.observe()
+        observed = self.observe()
         transitions: list[StageTransition] = []
         rollback_reason = self._rollback_reason()
         if rollback_reason:
@@ -143,6 +135,9 @@ class Simulator:
         transitions.extend(result.transitions)
         for slot in self._slots:
             transitions.extend(slot.step_epoch())
+        if self._feedback is not None:
+            emptied = [slot.slot_id for slot in self._slots if slot.state is None]
+            self._feedback.after_action(observed.slots, action.op, result.ok, emptied)
         self._epoch += 1
         self._observed = False
         self._panic = ""
@@ -153,7 +148,7 @@ class Simulator:
         """A copy of the whole mutable state; ``restore`` returns to it."""
         seeds = tuple(slot.state for slot in self._slots)
         state = SimSnapshot(
-            self._epoch, self._observed, self._serial, self._panic, self._governor, self._tracker, seeds
+            self._epoch, self._observed, self._serial, self._panic, self._governor, self._tracker, seeds, self._feedback
         )
         return copy.deepcopy(state)
 
@@ -165,7 +160,7 @@ class Simulator:
         for slot, seed in zip(self._slots, state.seeds, strict=True):
             slot.state = seed
         self._epoch, self._observed, self._serial, self._panic = state.epoch, state.observed, state.serial, state.panic
-        self._governor, self._tracker = state.governor, state.tracker
+        self._governor, self._tracker, self._feedback = state.governor, state.tracker, state.feedback
         self._observation = None
 
     def seed_state(self, slot_id: str) -> SeedState | None:
@@ -204,7 +199,7 @@ class Simulator:
                 placed.append(seed)
         # A seed that starts with a history gets epoch 1's accuracy as its baseline, so its improvement
         # starts at 0 instead of measuring against an accuracy of 0 it never had.
-        _set_baselines(placed, self._measure().val_accuracy)
+        set_baselines(placed, self._measure().val_accuracy)
 
     # --- one epoch ----------------------------------------------------------------------------------
 
@@ -244,10 +239,12 @@ class Simulator:
                 seed.boost_received = measurement.boost_received[seed.slot_id]
                 seed.upstream_alpha_sum = measurement.upstream_alpha_sum[seed.slot_id]
                 seed.downstream_alpha_sum = measurement.downstream_alpha_sum[seed.slot_id]
+                if self._feedback is not None:
+                    self._feedback.counterfactual_measured(seed.slot_id)
         metrics = self._host.epoch_metrics(self._epoch, measurement)
         self._governor.maybe_snapshot(self._epoch)
         self._panic = self._governor.check_vital_signs(metrics.val_loss)
-        _set_baselines([seed for seed in fresh if seed.has_module], measurement.val_accuracy)
+        set_baselines([seed for seed in fresh if seed.has_module], measurement.val_accuracy)
         for seed in present:
             seed.record_accuracy(measurement.val_accuracy)
             effect = self.scenario.blueprint_effect(seed.blueprint_id)
@@ -275,6 +272,7 @@ class Simulator:
             min_prune_age=scenario.min_prune_age,
             total_params=self._host.params + sum(seed.seed_params for seed in present),
             max_epochs=scenario.episode_length,
+            feedback=None if self._feedback is None else self._feedback.record(self.slot_ids),
         )
 
     def _rollback_reason(self) -> str:
@@ -382,13 +380,6 @@ class Simulator:
             action.alpha_curve.to_steepness(),
             action.alpha_algorithm_value,
         )
-
-
-def _set_baselines(seeds: list[SeedState], accuracy: float) -> None:
-    for seed in seeds:
-        if seed.epochs_total > 0:
-            seed.initial_val_accuracy = seed.current_val_accuracy = accuracy
-            seed.best_val_accuracy = seed.accuracy_at_stage_start = accuracy
 
 
 def _scenario_error(source: SourcePos, field: str, message: str) -> ScenarioError:

@@ -49,6 +49,18 @@ class StageTransition:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """What one ``apply`` did: the action's verdict plus every stage change of the epoch, in order
+    (governor rollback, then the action, then the step_epoch ticks)."""
+
+    accepted: bool
+    reason: str
+    transitions: tuple[StageTransition, ...] = ()
+    quirks: tuple[str, ...] = ()
+    rollback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class OpResult:
     """What one slot operation did: success, a sentence for the user, the stage changes, quirks hit."""
 

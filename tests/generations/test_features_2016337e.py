@@ -11,8 +11,9 @@ import pytest
 from observations import an_observation, observation_from_json
 
 from tamiyo_tui.domain.actions import LifecycleOp
+from tamiyo_tui.domain.observation import RunFeedback
 from tamiyo_tui.generations.esper_2016337e.constants import UNKNOWN, state_dim
-from tamiyo_tui.generations.esper_2016337e.features import RunFeedback, feature_size, observation_features_v3
+from tamiyo_tui.generations.esper_2016337e.features import feature_size, observation_features_v3
 
 VECTORS = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "esper-2016337e-features.json").read_text())
 
@@ -20,9 +21,9 @@ VECTORS = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "espe
 def feedback_from_json(data: dict) -> RunFeedback:
     return RunFeedback(
         last_action_success=data["last_action_success"],
-        last_action_op=LifecycleOp(data["last_action_op"]),
-        gradient_health_prev=data["gradient_health_prev"],
-        epochs_since_counterfactual=data["epochs_since_counterfactual"],
+        last_action_op=int(LifecycleOp(data["last_action_op"])),
+        gradient_health_prev=tuple(data["gradient_health_prev"].items()),
+        epochs_since_counterfactual=tuple(data["epochs_since_counterfactual"].items()),
     )
 
 

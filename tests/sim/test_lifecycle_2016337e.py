@@ -78,3 +78,62 @@ def test_a_seed_never_measured_does_not_pass_g2() -> None:
     seed.stage, seed.epochs_in_stage, seed.gradient_measured = SeedStage.TRAINING, 12, False
     result = evaluate_gate(SeedStage.BLENDING, seed, "permissive", "esper-2016337e")
     assert not result.passed and "gradient_health_not_measured" in result.checks_failed
+
+
+def test_the_run_feedback_is_kept_only_under_that_lifecycle_and_as_its_trainer_keeps_it() -> None:
+    scenario = load_scenario(SCENARIO)
+    assert Simulator(dataclasses.replace(scenario, lifecycle="esper-60205274")).observe().feedback is None
+    sim = Simulator(scenario)
+    first = sim.observe().feedback
+    assert (first.last_action_success, first.last_action_op, first.epochs_since_counterfactual) == (True, 0, ())
+    sim.apply(op(LifecycleOp.GERMINATE, 0, BlueprintAction.CONV_LIGHT))
+    after_germination = sim.observe().feedback
+    assert after_germination.last_action_op == int(LifecycleOp.GERMINATE)
+    assert after_germination.epochs_since_counterfactual == ()  # the seed was not there when the epoch was observed
+    sim.apply(op(LifecycleOp.GERMINATE, 0, BlueprintAction.CONV_LIGHT))  # the slot is taken: rejected
+    rejected = sim.observe().feedback
+    assert not rejected.last_action_success
+    assert rejected.epochs_since_counterfactual == (("r0c0", 0),)  # first tracked: 0, as the trainer starts it
+    assert rejected.gradient_health_prev[0][0] == "r0c0"
+    snapshot = sim.snapshot()
+    sim.apply(op(LifecycleOp.WAIT, 0))
+    assert sim.observe().feedback.epochs_since_counterfactual == (("r0c0", 1),)  # no counterfactual before blending
+    sim.restore(snapshot)
+    assert sim.observe().feedback == rejected
+
+
+def test_the_2016337e_stack_decides_on_a_simulated_state() -> None:
+    """Features, masks and the reference's own checkpoint together, on an observation of the simulator."""
+    import torch
+
+    from tamiyo_tui.domain.actions import HEAD_NAMES
+    from tamiyo_tui.generations.esper_2016337e.checkpoint import read_checkpoint
+    from tamiyo_tui.generations.esper_2016337e.constants import PROBABILITY_FLOOR
+    from tamiyo_tui.generations.esper_2016337e.features import observation_features_v3
+    from tamiyo_tui.generations.esper_2016337e.masks import mask_inputs, slot_by_op
+    from tamiyo_tui.rules.masks import explain_masks
+
+    checkpoint = read_checkpoint(SCENARIO.parent.parent / "vectors" / "esper-2016337e-checkpoint.pt")
+    sim = Simulator(load_scenario(SCENARIO))
+    hidden = checkpoint.network.initial_hidden(1)
+    while not sim.done:
+        observation = sim.observe()
+        features, blueprints = observation_features_v3(observation)
+        inputs = mask_inputs(observation)
+        explanation = explain_masks(inputs)
+        masks = {head: torch.tensor([explanation.mask(head)]) for head in HEAD_NAMES}
+        decision = checkpoint.network.get_action(
+            checkpoint.normalizer.normalize(torch.tensor([features])),
+            torch.tensor([blueprints]),
+            hidden,
+            masks=masks,
+            slot_by_op=torch.tensor([slot_by_op(explanation, inputs)]),
+            probability_floor=PROBABILITY_FLOOR,
+            generator=torch.Generator().manual_seed(observation.host.epoch),
+        )
+        hidden = decision.hidden
+        action = FactoredAction.from_indices(*(int(decision.action[head]) for head in HEAD_NAMES))
+        assert explanation.mask("op")[int(action.op)]
+        if action.op != LifecycleOp.WAIT:
+            assert slot_by_op(explanation, inputs)[int(action.op)][action.slot_idx]
+        sim.apply(action)

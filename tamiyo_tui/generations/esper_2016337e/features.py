@@ -5,20 +5,18 @@ not known yet is ``UNKNOWN`` (−1.0), outside the range of the feature it stand
 observed, a slot whose gradient health or counterfactual was never measured. Epoch-like counts are divided
 by the episode length (``Observation.max_epochs``), clipped at 1.
 
-Besides the observation, V3 reads what only the run knows (``RunFeedback``): whether the last action
-succeeded and which op it was, and per slot the previous gradient health and the epochs since the last
-counterfactual measurement.
+Besides the state, V3 reads what only the run knows (``RunFeedback``, which a simulator under this
+generation's lifecycle keeps in ``Observation.feedback``): whether the last action succeeded and which op
+it was, and per slot the previous gradient health and the epochs since the last counterfactual measurement.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from tamiyo_tui.domain.actions import BLUEPRINT_ID_TO_INDEX, LifecycleOp
 from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaMode
-from tamiyo_tui.domain.observation import HISTORY_LENGTH, Observation, SlotReport
+from tamiyo_tui.domain.observation import HISTORY_LENGTH, Observation, RunFeedback, SlotReport
 from tamiyo_tui.domain.stages import SeedStage, stage_to_one_hot
 from tamiyo_tui.generations.esper_2016337e.constants import BASE_FEATURES, SLOT_FEATURES, UNKNOWN
 
@@ -33,16 +31,6 @@ _ALPHA_ALGORITHM_RANGE = max(max(int(each) for each in AlphaAlgorithm) - _ALPHA_
 _COUNTED_AS_HOLDING = (SeedStage.HOLDING, SeedStage.FOSSILIZED)
 
 
-@dataclass(frozen=True, slots=True)
-class RunFeedback:
-    """What V3 reads from the run rather than the state: the last action and per-slot measurement history."""
-
-    last_action_success: bool = True
-    last_action_op: LifecycleOp = LifecycleOp.WAIT
-    gradient_health_prev: Mapping[str, float] = field(default_factory=dict)  # slot id -> last epoch's reading
-    epochs_since_counterfactual: Mapping[str, int] = field(default_factory=dict)  # slot id -> epochs
-
-
 def feature_size(num_slots: int) -> int:
     return BASE_FEATURES + SLOT_FEATURES * num_slots
 
@@ -52,8 +40,12 @@ def symlog(x: float) -> float:
     return math.log1p(x) if x >= 0 else -math.log1p(-x)
 
 
-def observation_features_v3(observation: Observation, feedback: RunFeedback) -> tuple[list[float], list[int]]:
-    """The V3 feature vector of ``observation`` and its blueprint indices, one per configured slot."""
+def observation_features_v3(
+    observation: Observation, feedback: RunFeedback | None = None
+) -> tuple[list[float], list[int]]:
+    """The V3 feature vector of ``observation`` and its blueprint indices, one per configured slot.
+    ``feedback`` defaults to the observation's own, else to that of a run before its first action."""
+    feedback = feedback or observation.feedback or RunFeedback()
     if observation.max_epochs < 1:
         raise ValueError(f"Obs V3 divides by the episode length; max_epochs is {observation.max_epochs}")
     horizon = float(observation.max_epochs)
@@ -84,7 +76,7 @@ def _base(observation: Observation, feedback: RunFeedback, present: list[SlotRep
         sum(report.stage == SeedStage.BLENDING for report in present) / slots,
         sum(report.stage in _COUNTED_AS_HOLDING for report in present) / slots,
         1.0 if feedback.last_action_success else 0.0,
-        *(1.0 if op == feedback.last_action_op else 0.0 for op in LifecycleOp),
+        *(1.0 if int(op) == feedback.last_action_op else 0.0 for op in LifecycleOp),
     ]
 
 
@@ -117,10 +109,10 @@ def _slot(report: SlotReport, feedback: RunFeedback, slot_id: str, horizon: floa
             1.0 if telemetry.has_vanishing else 0.0,
             1.0 if telemetry.has_exploding else 0.0,
         ]
-    previous = feedback.gradient_health_prev.get(slot_id, UNKNOWN)
+    previous = dict(feedback.gradient_health_prev).get(slot_id, UNKNOWN)
     if not math.isfinite(previous):
         raise ValueError(f"slot {slot_id}: previous gradient health is {previous}, not a number in [0, 1]")
-    since = feedback.epochs_since_counterfactual.get(slot_id)
+    since = dict(feedback.epochs_since_counterfactual).get(slot_id)
     block += [
         previous,
         min(float(report.epochs_in_stage), horizon) / horizon,
