@@ -7,14 +7,19 @@ it returns is safe to hand to another thread.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 from tamiyo_tui.domain.actions import FactoredAction
+from tamiyo_tui.session.decide import BundleDecision
+from tamiyo_tui.session.expectations import EMPTY, TakenStep, script_departure
 from tamiyo_tui.session.frames import PendingState, build_frame, pending_state
 from tamiyo_tui.session.headless import OpenedRun, start_run
 from tamiyo_tui.session.jsonl import RecordWriter
 from tamiyo_tui.session.policy_spec import PolicySpec
+from tamiyo_tui.session.recording import summarize_observation
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.session.session import Comparison, InspectionSession, SessionFinished
 from tamiyo_tui.session.view import (
@@ -26,10 +31,12 @@ from tamiyo_tui.session.view import (
     ComparedHead,
     ComparisonView,
     Frame,
+    OptionVerdict,
     TimelineItem,
     TimelineRow,
     Update,
     action_label,
+    heads_read_by,
 )
 from tamiyo_tui.sim.scenario import Scenario
 
@@ -93,7 +100,9 @@ class LiveInspector:
         return Update(self.frame(), f"Decisions are now {mode}")
 
     def compare(self) -> ComparisonView:
-        return comparison_view(self.session.compare(), self.session.active)
+        session = self.session
+        view = comparison_view(session.compare(), session.active, session.explanation().heads)
+        return dataclasses.replace(view, lstm_trained=self.opened.header.checkpoint_sha256 is not None)
 
     def record(self, step: int) -> DecisionRecord:
         return self.session.record(step)
@@ -129,9 +138,11 @@ class LiveInspector:
         earlier = range(max(0, shown_step - HISTORY_POINTS + 1), shown_step)
         hosts = tuple(session.record(step).observation.host for step in earlier)
         shown: PendingState | DecisionRecord
+        final = None
         if session.done:
             assert last is not None, "an episode cannot end before its first decision"
             shown = last
+            final = summarize_observation(session.final_observation())
         else:
             shown = self._pending()
         return build_frame(
@@ -144,7 +155,23 @@ class LiveInspector:
             timeline=self._timeline(),
             last=last,
             done=session.done,
+            final=final,
+            off_script=None if session.done else self._off_script(shown),
         )
+
+    def _off_script(self, shown: PendingState | DecisionRecord) -> str | None:
+        """Why the run no longer follows the lesson's ``expect`` entries at the shown state, if it does not."""
+        session = self.session
+        if not session.scenario.expect or not isinstance(shown, PendingState):
+            return None
+        config = session.scenario.slot_config
+        taken = tuple(
+            TakenStep(entry.epoch, entry.action.option_names(config), entry.accepted)
+            for entry in session.entries[: session.position]
+        )
+        slots = {slot_id: EMPTY if s is None else s.stage for slot_id, s in shown.observation.slots.items()}
+        masks = {head: {v.option: v.allowed for v in verdicts} for head, verdicts in shown.verdicts.items()}
+        return script_departure(session.scenario.expect, shown.epoch, slots, masks, taken)
 
     def _pending(self) -> PendingState:
         session = self.session
@@ -177,6 +204,7 @@ class LiveInspector:
                     branch=entry.branch,
                     notes=session.notes_at(entry.epoch),
                     future=entry.step >= session.position,
+                    bundle=entry.bundle,
                 )
             )
         # A branch abandoned at the very end of the current one (nothing has been taken since the fork).
@@ -184,16 +212,32 @@ class LiveInspector:
         return tuple(items)
 
 
-def comparison_view(comparison: Comparison, active: str) -> ComparisonView:
+def comparison_view(
+    comparison: Comparison, active: str, verdicts: dict[str, tuple[OptionVerdict, ...]] | None = None
+) -> ComparisonView:
+    """Each bundle's choice per head; with the rules' ``verdicts``, also each bundle's probability of the
+    other's choice and the total variation between the two over the valid options."""
     by_head = {compared.head: compared for compared in comparison.heads}
+    ops = {bundle: decision.chosen["op"] for bundle, decision in comparison.decisions.items()}
     heads = []
     for head in HEAD_DISPLAY_ORDER:
         choices = {}
+        probs = {}
         for bundle, option in by_head[head].choices.items():
             decision = comparison.decisions[bundle]
             index = decision.action.to_head_indices()[head]
-            choices[bundle] = (option, decision.heads[head].probs[index])
-        heads.append(ComparedHead(head, choices, by_head[head].agree))
+            probs[bundle] = _probs(decision, head, index)
+            choices[bundle] = (option, probs[bundle][index])
+        relevant = all(head in heads_read_by(op) for op in ops.values())
+        other_choice: dict[str, float] = {}
+        divergence = None
+        if len(probs) == 2:
+            (first, p), (second, q) = probs.items()
+            indices = {b: comparison.decisions[b].action.to_head_indices()[head] for b in (first, second)}
+            other_choice = {first: p[indices[second]], second: q[indices[first]]}
+            valid = [v.allowed for v in verdicts[head]] if verdicts is not None else [True] * len(p)
+            divergence = 0.5 * math.fsum(abs(a - b) for a, b, ok in zip(p, q, valid, strict=False) if ok)
+        heads.append(ComparedHead(head, choices, by_head[head].agree, relevant, other_choice, divergence))
     return ComparisonView(
         epoch=comparison.epoch,
         active=active,
@@ -201,3 +245,12 @@ def comparison_view(comparison: Comparison, active: str) -> ComparisonView:
         heads=tuple(heads),
         values={bundle: decision.value for bundle, decision in comparison.decisions.items()},
     )
+
+
+def _probs(decision: BundleDecision, head: str, chosen: int) -> tuple[float, ...]:
+    """A head's probabilities; a bundle without numbers for it put all of its weight on its choice."""
+    probs = decision.heads[head].probs
+    if probs is not None:
+        return probs
+    size = len(decision.heads[head].raw_logits or ()) or chosen + 1
+    return tuple(1.0 if i == chosen else 0.0 for i in range(size))

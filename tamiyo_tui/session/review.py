@@ -29,6 +29,7 @@ def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineIt
                 accepted=record.outcome.accepted,
                 branch=record.branch,
                 notes=record.notes,
+                bundle=record.bundle,
             )
         )
     return tuple(items)

@@ -149,6 +149,10 @@ class InspectionSession:
             )
         return self._cursor.explanation
 
+    def final_observation(self) -> Observation:
+        """Once the episode is over, the state its last decision left."""
+        return self.sim.final_state()
+
     def pending_decisions(self, *, every_bundle: bool = False) -> dict[str, BundleDecision]:
         """The bundles' decisions on the current state, computed once per position.
 

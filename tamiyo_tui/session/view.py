@@ -8,11 +8,11 @@ Pure: no torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction, LifecycleOp
+from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP, FactoredAction, LifecycleOp
 from tamiyo_tui.rules.masks import OptionVerdict
 from tamiyo_tui.session.records import DecisionRecord, HeadRecord, ObservationSummary
 
@@ -34,6 +34,7 @@ __all__ = [
     "TimelineRow",
     "Update",
     "action_label",
+    "heads_read_by",
 ]
 
 # The op decides what the other heads mean, so it leads every per-head listing.
@@ -61,6 +62,19 @@ class Decision:
     hidden_norm: float | None = None
     reason: str | None = None  # the heuristic's reason text
 
+    @property
+    def op(self) -> str:
+        return self.heads["op"].chosen
+
+    def reads(self, head: str) -> bool:
+        """Whether the chosen op reads ``head``: the others are carried along but change nothing."""
+        return head in heads_read_by(self.op)
+
+
+def heads_read_by(op: str) -> tuple[str, ...]:
+    """The heads an op reads (``op`` itself included): WAIT reads none of the others."""
+    return HEADS_USED_BY_OP[op]
+
 
 @dataclass(frozen=True, slots=True)
 class TimelineRow:
@@ -74,6 +88,7 @@ class TimelineRow:
     branch: int
     notes: tuple[str, ...] = ()
     future: bool = False  # after a step back: recorded but not yet re-taken
+    bundle: str = ""  # the bundle that was active (for a policy row: the one that chose)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +127,9 @@ class Frame:
     error: str | None = None  # why the policy has no decision on this state, as a sentence
     read_only: bool = False
     telemetry_features: bool = False  # the LSTM reads the telemetry feature blocks
+    lstm_trained: bool = True  # False: the LSTM bundle is an untrained network (no checkpoint)
+    off_script: str | None = None  # why the run has left the lesson's script (its notes may not fit)
+    final: bool = False  # done: ``observation`` is the state after the last decision, not before it
 
     @property
     def loading(self) -> bool:
@@ -123,6 +141,12 @@ class ComparedHead:
     head: str
     choices: dict[str, tuple[str, float]]  # bundle -> (chosen option, its probability)
     agree: bool
+    # Read by every bundle's chosen op (``op`` always is): only then does a difference on it count.
+    relevant: bool = True
+    # bundle -> its probability of the option the *other* bundle chose (two bundles compared)
+    other_choice: dict[str, float] = field(default_factory=dict)
+    # Total variation between the bundles' distributions over the valid options (½ Σ |p − q|), 0 = same.
+    divergence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +158,16 @@ class ComparisonView:
     bundles: tuple[str, ...]
     heads: tuple[ComparedHead, ...]  # in HEAD_DISPLAY_ORDER
     values: dict[str, float | None]
+    lstm_trained: bool = True
 
     @property
     def disagreements(self) -> tuple[str, ...]:
-        return tuple(compared.head for compared in self.heads if not compared.agree)
+        """The heads that differ and matter: a head one op does not read is left out."""
+        return tuple(compared.head for compared in self.heads if not compared.agree and compared.relevant)
+
+    @property
+    def relevant(self) -> tuple[str, ...]:
+        return tuple(compared.head for compared in self.heads if compared.relevant)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,6 @@ from typing import ClassVar, TypeVar
 from textual.app import App, ComposeResult
 from textual.containers import Grid
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from tamiyo_tui.domain.actions import FactoredAction
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
@@ -28,7 +27,9 @@ from tamiyo_tui.tui.engine import EngineThread
 from tamiyo_tui.tui.screens.compare import CompareScreen
 from tamiyo_tui.tui.screens.help import HelpScreen
 from tamiyo_tui.tui.screens.override import OverrideScreen
+from tamiyo_tui.tui.screens.reader import ReaderScreen
 from tamiyo_tui.tui.screens.record import RecordScreen
+from tamiyo_tui.tui.widgets.footer import CommandFooter
 from tamiyo_tui.tui.widgets.header import NoteLine, OutcomeLine, StatusHeader
 from tamiyo_tui.tui.widgets.heads import HeadsPanel
 from tamiyo_tui.tui.widgets.host import HostPanel
@@ -39,7 +40,6 @@ from tamiyo_tui.tui.widgets.why import WhyPanel
 R = TypeVar("R")
 
 RUN_INTERVAL_S = 0.3
-FULL_FOOTER_WIDTH = 100  # narrower, the footer drops the padding around each key
 
 
 class TamiyoApp(App[None]):
@@ -48,7 +48,7 @@ class TamiyoApp(App[None]):
     BINDINGS: ClassVar = command_bindings()
     COMMANDS: ClassVar = App.COMMANDS | {CommandTableProvider}
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (34, "-tall")]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (34, "-tall"), (50, "-huge")]
 
     def __init__(
         self,
@@ -84,7 +84,7 @@ class TamiyoApp(App[None]):
             yield HostPanel(id="host")
             yield Timeline(id="timeline")
             yield WhyPanel(id="why")
-        yield Footer()
+        yield CommandFooter()
 
     def on_mount(self) -> None:
         for panel in self.query("#main > *"):
@@ -96,8 +96,14 @@ class TamiyoApp(App[None]):
             # Start torch's import only once the first frame is painted: it holds the GIL for seconds.
             self.call_after_refresh(self._start_loading)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In review, the commands that only a live run has are neither in the footer nor bound."""
+        command = COMMANDS_BY_ACTION.get(action)
+        reviewing = self._inspector is not None and self._live is None
+        return not (command is not None and command.live_only and reviewing)
+
     def on_resize(self) -> None:
-        self.query_one(Footer).compact = self.size.width < FULL_FOOTER_WIDTH
+        self.query_one(CommandFooter).fit(self.size.width)
 
     def on_unmount(self) -> None:
         if self._engine is not None:
@@ -307,3 +313,6 @@ class TamiyoApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_read(self) -> None:
+        self.push_screen(ReaderScreen(self.frame, self.query_one(HeadsPanel).selection))

@@ -22,12 +22,21 @@ class Command:
     description: str
     in_footer: bool = True
     live_only: bool = False  # not available when reviewing a recorded run
+    narrow_footer: bool = True  # in the footer below 100 columns too (else only in help and the palette)
 
 
 COMMANDS: tuple[Command, ...] = (
     Command("step", ("n", "right"), "n/→", "step", "Step", "Take the next decision"),
     Command("back", ("b", "left"), "b/←", "back", "Back", "Step back to the state before the last decision (exact)"),
-    Command("run", ("space",), "␣", "toggle_run", "Run", "Run: step every 0.3 s until paused or done; again pauses"),
+    Command(
+        "run",
+        ("space",),
+        "␣",
+        "toggle_run",
+        "Run",
+        "Run: step every 0.3 s; stops by itself at a rejected action and at the end; again pauses",
+    ),
+    Command("read", ("w",), "w", "read", "Read", "Read in full what the panels cut: narration, why, reasons, outcome"),
     Command(
         "override",
         ("o",),
@@ -45,6 +54,7 @@ COMMANDS: tuple[Command, ...] = (
         "Switch",
         "Switch the acting bundle (LSTM ⇄ heuristic) at this position",
         live_only=True,
+        narrow_footer=False,
     ),
     Command(
         "compare",
@@ -62,8 +72,8 @@ COMMANDS: tuple[Command, ...] = (
         "toggle_sampling",
         "Sampling",
         "Toggle deterministic (most likely option) / sampled decisions",
-        in_footer=False,
         live_only=True,
+        narrow_footer=False,
     ),
     Command(
         "export",
@@ -72,8 +82,8 @@ COMMANDS: tuple[Command, ...] = (
         "export",
         "Export",
         "Write the decisions so far to <scenario>-decisions.jsonl",
-        in_footer=False,
         live_only=True,
+        narrow_footer=False,
     ),
     Command("help", ("question_mark",), "?", "help", "Help", "List every key"),
     Command("quit", ("q",), "q", "quit", "Quit", "Quit tamiyo-tui"),

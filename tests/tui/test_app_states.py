@@ -75,7 +75,13 @@ async def test_the_compact_layout_fits_80x24_and_survives_resizing(tmp_path: Pat
         text = screen(app)
         assert len(text.splitlines()) == 24
         assert all(len(line) <= 80 for line in text.splitlines())
-        for visible in ("⏸ paused · epoch 1/14 · heuristic · cpu", "TRAINING", "EMBARGOED ⏳4", "▶ ADVANCE", "q Quit"):
+        for visible in (
+            "⏸ paused · epoch 1/14 · heuristic ⇄ lstm (untrained) · cpu",
+            "TRAINING",
+            "EMBARGOED ⏳4",
+            "▶ ADVANCE",
+            "q Quit",
+        ):
             assert visible in text
         assert "in stage" not in text  # compact three-line slot cards
         await pilot.resize_terminal(*WIDE)

@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from tamiyo_tui.tui.app import TamiyoApp
 from tamiyo_tui.tui.capture import screen_text
 from tamiyo_tui.tui.launch import build_live_app
+from tamiyo_tui.tui.screens.override import HeadChoice
 from tamiyo_tui.tui.widgets.text_line import TextLine
 
 # Epoch 1: r0c0 TRAINING (FOSSILIZE is masked: no HOLDING seed), r0c1 EMBARGOED (cooldown), r0c2 disabled.
@@ -86,6 +87,28 @@ async def press(pilot: Pilot[object], *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
         await settle(pilot)
+
+
+async def choose(pilot: Pilot[object], head: str, option: str) -> None:
+    """Cycle one head of the override modal to ``option`` with real key presses."""
+    choice = pilot.app.screen.query_one(f"#choice-{head}", HeadChoice)
+    while not choice.has_focus:
+        await pilot.press("down")
+    for _ in range(len(choice.verdicts)):
+        if choice.verdict.option == option:
+            return
+        await pilot.press("right")
+    raise AssertionError(f"{head} has no option {option}")
+
+
+async def override(pilot: Pilot[object], **action: str) -> None:
+    """``o``, each head set as given, enter: the override carried out and shown."""
+    await pilot.press("o")
+    await pilot.pause()
+    for head, option in action.items():
+        await choose(pilot, head, option)
+    await pilot.press("enter")
+    await settle(pilot)
 
 
 def screen(app: TamiyoApp) -> str:

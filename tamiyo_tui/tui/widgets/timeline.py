@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from tamiyo_tui.session.view import BranchMarker, Frame
-from tamiyo_tui.tui.visuals import BRANCH, NOTE, verdict_text
+from tamiyo_tui.tui.visuals import BRANCH, NOTE, SWITCH, verdict_text
 
 CURSOR_STYLE = "reverse"
 
@@ -29,12 +29,19 @@ class Row:
     step: int | None = None  # None: a marker, not a decision (the cursor skips it)
 
 
-def row_text(row_step: int, epoch: int, accepted: bool, action: str, source: str, notes: tuple[str, ...]) -> Text:
+def source_label(source: str, bundle: str) -> str:
+    """Who chose: the bundle for a policy decision (``lstm``, ``heuristic``), else ``override`` / ``script``."""
+    return bundle if source == "policy" and bundle else source
+
+
+def row_text(
+    row_step: int, epoch: int, accepted: bool, action: str, source: str, notes: tuple[str, ...], bundle: str = ""
+) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{row_step:>3} e{epoch:<3} ", style="dim")
     text.append_text(verdict_text(accepted))
     text.append(f" {action} ")
-    text.append(source, style="bold magenta" if source == "override" else "dim")
+    text.append(source_label(source, bundle), style="bold magenta" if source == "override" else "dim")
     if notes:
         text.append(f" {NOTE} " + " · ".join(notes), style="italic")
     return text
@@ -53,14 +60,19 @@ def timeline_rows(frame: Frame) -> tuple[list[Row], int | None]:
     taken (live). Live, a "now" marker sits where the next decision goes."""
     rows: list[Row] = []
     cursor = None
-    now = Row(Text(f"  ── {'done' if frame.done else f'now · epoch {frame.epoch}'} ──", style="bold cyan"))
+    here = "done" if frame.done else f"now · epoch {frame.epoch} · {frame.bundle} acts"
+    now = Row(Text(f"  ── {here} ──", style="bold cyan"))
+    acting = ""  # the bundle active on the row above: a change is a switch point
     for item in frame.timeline:
         if isinstance(item, BranchMarker):
             rows.append(Row(marker_text(item)))
             continue
         if not frame.read_only and item.step == frame.position:
             rows.append(now)
-        text = row_text(item.step, item.epoch, item.accepted, item.action, item.source, item.notes)
+        if acting and item.bundle and item.bundle != acting:
+            rows.append(Row(Text(f"  {SWITCH} switched to {item.bundle}", style="cyan")))
+        acting = item.bundle or acting
+        text = row_text(item.step, item.epoch, item.accepted, item.action, item.source, item.notes, item.bundle)
         current = frame.read_only and item.step == frame.position
         text = Text("▸" if current else " ", style="bold").append_text(text)
         if item.future:
@@ -98,7 +110,7 @@ class Timeline(Widget, can_focus=True):
         self._shown: object = None
 
     def show(self, frame: Frame) -> None:
-        key = (frame.timeline, frame.position, frame.done, frame.epoch)
+        key = (frame.timeline, frame.position, frame.done, frame.epoch, frame.bundle)
         if key == self._shown:
             return
         self._shown = key
