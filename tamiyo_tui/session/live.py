@@ -18,6 +18,7 @@ from tamiyo_tui.session.expectations import EMPTY, TakenStep, script_departure
 from tamiyo_tui.session.frames import PendingState, build_frame, pending_state
 from tamiyo_tui.session.headless import OpenedRun, start_run
 from tamiyo_tui.session.jsonl import RecordWriter
+from tamiyo_tui.session.jumps import JumpKind, find, nothing_found
 from tamiyo_tui.session.policy_spec import PolicySpec
 from tamiyo_tui.session.recording import summarize_observation
 from tamiyo_tui.session.records import DecisionRecord
@@ -106,6 +107,17 @@ class LiveInspector:
 
     def record(self, step: int) -> DecisionRecord:
         return self.session.record(step)
+
+    def jump(self, kind: JumpKind, direction: int) -> Update:
+        """To the state before the next (``direction`` 1) or previous (-1) decision of ``kind`` on the branch."""
+        session = self.session
+        here = session.position
+        steps = range(here + 1, len(session.entries)) if direction > 0 else range(here - 1, -1, -1)
+        step = find(session.record, steps, kind)
+        if step is None:
+            return Update(self.frame(), nothing_found(kind, direction))
+        session.go_to(step)
+        return Update(self.frame())
 
     def export(self, path: Path) -> int:
         """Write the header and every decision up to the current position; returns how many."""

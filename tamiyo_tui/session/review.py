@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tamiyo_tui.session.frames import build_frame
 from tamiyo_tui.session.jsonl import RecordedRun, RecordFileError, read_run
+from tamiyo_tui.session.jumps import JumpKind, find, nothing_found
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.session.view import HISTORY_POINTS, BranchMarker, Frame, TimelineItem, TimelineRow, Update, action_label
 
@@ -70,6 +71,19 @@ class ReviewInspector:
 
     def record(self, step: int) -> DecisionRecord:
         return self.run.decisions[step]
+
+    def go_to(self, index: int) -> Update:
+        """Show record ``index`` (the timeline cursor moves the panels with it)."""
+        self.index = min(max(index, 0), len(self.run.decisions) - 1)
+        return Update(self.frame())
+
+    def jump(self, kind: JumpKind, direction: int) -> Update:
+        count = len(self.run.decisions)
+        steps = range(self.index + 1, count) if direction > 0 else range(self.index - 1, -1, -1)
+        index = find(self.record, steps, kind)
+        if index is None:
+            return Update(self.frame(), nothing_found(kind, direction))
+        return self.go_to(index)
 
     def frame(self) -> Frame:
         decisions = self.run.decisions

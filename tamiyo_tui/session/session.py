@@ -343,6 +343,7 @@ class InspectionSession:
             outcome=outcome,
             notes=self.notes_at(epoch),
             governor_override=override_active,
+            others={name: d.chosen for name, d in decisions.items() if name != self.active},
         )
         self._cache(record)
         self._cursor = _Cursor()

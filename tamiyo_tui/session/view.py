@@ -27,6 +27,7 @@ __all__ = [
     "Decision",
     "Frame",
     "Inspector",
+    "JumpKind",
     "LiveControls",
     "OptionVerdict",
     "Severity",
@@ -50,6 +51,8 @@ REJECTED = "✗"
 OPERATION_ERRORS: tuple[type[Exception], ...] = (ValueError, RuntimeError, OSError)
 
 Severity = Literal["information", "warning", "error"]
+# What the jump keys look for (``tamiyo_tui.session.jumps``).
+JumpKind = Literal["rejected", "disagreement", "uncertain", "unlikely"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,8 @@ class Inspector(Protocol):
     def back(self) -> Update: ...
 
     def record(self, step: int) -> DecisionRecord: ...
+
+    def jump(self, kind: JumpKind, direction: int) -> Update: ...
 
 
 class LiveControls(Inspector, Protocol):

@@ -19,9 +19,20 @@ from textual.timer import Timer
 
 from tamiyo_tui.domain.actions import FactoredAction
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
+from tamiyo_tui.session.jumps import JUMP_KINDS, JUMP_LABELS
 from tamiyo_tui.session.preview import Preview
 from tamiyo_tui.session.records import DecisionRecord
-from tamiyo_tui.session.view import OPERATION_ERRORS, ComparisonView, Frame, Inspector, LiveControls, Update
+from tamiyo_tui.session.review import ReviewInspector
+from tamiyo_tui.session.view import (
+    OPERATION_ERRORS,
+    ComparisonView,
+    Frame,
+    Inspector,
+    JumpKind,
+    LiveControls,
+    TimelineRow,
+    Update,
+)
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
 from tamiyo_tui.tui.engine import EngineThread
 from tamiyo_tui.tui.screens.compare import CompareScreen
@@ -40,6 +51,7 @@ from tamiyo_tui.tui.widgets.why import WhyPanel
 R = TypeVar("R")
 
 RUN_INTERVAL_S = 0.3
+JUMP_SHORT: dict[str, str] = {"rejected": "✗", "disagreement": "≠", "uncertain": "high Hₙ", "unlikely": "low p"}
 
 
 class TamiyoApp(App[None]):
@@ -70,6 +82,7 @@ class TamiyoApp(App[None]):
         self._run_interval = run_interval
         self._run_timer: Timer | None = None
         self._in_flight = 0
+        self._jump_kind: JumpKind = JUMP_KINDS[0]
         self.load_error: str | None = None  # set when a live run's policy failed to load (the app then exits)
 
     # --- layout -------------------------------------------------------------------------------------
@@ -89,6 +102,7 @@ class TamiyoApp(App[None]):
     def on_mount(self) -> None:
         for panel in self.query("#main > *"):
             panel.border_title = panel.id
+        self._title_timeline()
         self._show(self.frame)
         self.query_one(HeadsPanel).focus()
         if self._load is not None:
@@ -103,7 +117,7 @@ class TamiyoApp(App[None]):
         return not (command is not None and command.live_only and reviewing)
 
     def on_resize(self) -> None:
-        self.query_one(CommandFooter).fit(self.size.width)
+        self.query_one(CommandFooter).fit(self.size.width, review=self.frame.read_only)
 
     def on_unmount(self) -> None:
         if self._engine is not None:
@@ -147,10 +161,28 @@ class TamiyoApp(App[None]):
         inspector = self._inspector_or_notice()
         if inspector is not None:
             step = event.step
-            self._run_job(lambda: inspector.record(step), self._open_record)
+            self._run_job(lambda: inspector.record(step), lambda record: self._open_record(step, record))
 
-    def _open_record(self, record: DecisionRecord) -> None:
-        self.push_screen(RecordScreen(record))
+    def on_timeline_moved(self, event: Timeline.Moved) -> None:
+        """In review the panels follow the timeline's cursor (a live run moves only by its keys)."""
+        inspector = self._inspector
+        if isinstance(inspector, ReviewInspector) and event.step != inspector.index:
+            step = event.step
+            self._run_job(lambda: inspector.go_to(step), self._apply)
+
+    def _open_record(self, step: int, record: DecisionRecord) -> None:
+        self.push_screen(RecordScreen(record, step, self._fetch_record, self._last_step()))
+
+    def _fetch_record(self, step: int, then: Callable[[DecisionRecord], None]) -> None:
+        inspector = self._inspector
+        if inspector is not None:
+            self._run_job(lambda: inspector.record(step), then)
+
+    def _last_step(self) -> int:
+        return max((item.step for item in self.frame.timeline if isinstance(item, TimelineRow)), default=0)
+
+    def _title_timeline(self) -> None:
+        self.query_one(Timeline).border_title = f"timeline · ]/[ jump to {JUMP_SHORT[self._jump_kind]}"
 
     # --- the engine ---------------------------------------------------------------------------------
 
@@ -310,6 +342,18 @@ class TamiyoApp(App[None]):
             return
         path = self._export_path
         self._run_job(lambda: live.export(path), lambda count: self.notify(f"Exported {count} decisions to {path}"))
+
+    def action_jump(self, direction: int) -> None:
+        inspector = self._inspector_or_notice()
+        if inspector is not None:
+            self._stop_running()
+            kind = self._jump_kind
+            self._run_job(lambda: inspector.jump(kind, direction), self._apply)
+
+    def action_cycle_jump(self) -> None:
+        self._jump_kind = JUMP_KINDS[(JUMP_KINDS.index(self._jump_kind) + 1) % len(JUMP_KINDS)]
+        self._title_timeline()
+        self.notify(f"]/[ now jump to the next / previous {JUMP_LABELS[self._jump_kind]}")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -22,7 +22,8 @@ class Command:
     description: str
     in_footer: bool = True
     live_only: bool = False  # not available when reviewing a recorded run
-    narrow_footer: bool = True  # in the footer below 100 columns too (else only in help and the palette)
+    # In the live footer only from this many columns (narrower: in help and the palette); review has room.
+    footer_min_width: int = 0
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -54,7 +55,7 @@ COMMANDS: tuple[Command, ...] = (
         "Switch",
         "Switch the acting bundle (LSTM ⇄ heuristic) at this position",
         live_only=True,
-        narrow_footer=False,
+        footer_min_width=100,
     ),
     Command(
         "compare",
@@ -73,7 +74,7 @@ COMMANDS: tuple[Command, ...] = (
         "Sampling",
         "Toggle deterministic (most likely option) / sampled decisions",
         live_only=True,
-        narrow_footer=False,
+        footer_min_width=100,
     ),
     Command(
         "export",
@@ -83,7 +84,34 @@ COMMANDS: tuple[Command, ...] = (
         "Export",
         "Write the decisions so far to <scenario>-decisions.jsonl",
         live_only=True,
-        narrow_footer=False,
+        footer_min_width=100,
+    ),
+    Command(
+        "jump_next",
+        ("right_square_bracket",),
+        "]",
+        "jump(1)",
+        "Jump→",
+        "Jump to the next decision of the kind f picks (rejected, disagreement, high entropy, low probability)",
+        footer_min_width=140,
+    ),
+    Command(
+        "jump_previous",
+        ("left_square_bracket",),
+        "[",
+        "jump(-1)",
+        "←Jump",
+        "Jump to the previous decision of the kind f picks",
+        footer_min_width=140,
+    ),
+    Command(
+        "jump_kind",
+        ("f",),
+        "f",
+        "cycle_jump",
+        "Find",
+        "Change what ]/[ jump to: rejected action → disagreement → high entropy → low-probability draw",
+        footer_min_width=140,
     ),
     Command("help", ("question_mark",), "?", "help", "Help", "List every key"),
     Command("quit", ("q",), "q", "quit", "Quit", "Quit tamiyo-tui"),
@@ -95,14 +123,22 @@ assert len(COMMANDS_BY_ACTION) == len(COMMANDS), "two commands share an action"
 PANEL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("heads panel", "↑/↓ or k/j", "previous / next option (the why panel explains it)"),
     ("heads panel", "shift+↑/↓ or K/J", "previous / next head"),
-    ("timeline", "↑/↓ or k/j, enter, click", "pick a decision and open its full record"),
+    ("timeline", "↑/↓ or k/j, enter, click", "pick a decision and open its full record (review: the panels follow)"),
+    ("record", "→/n, ←/b", "the next / previous decision's record"),
+    ("reader (w), record", "↑/↓, home/end, esc", "scroll, close"),
     ("override", "↑/↓, ←/→, enter, esc", "pick a head, change its option, carry out, cancel"),
     ("any screen", "tab", "move focus between panels"),
     ("any screen", "ctrl+p", "command palette (every command above)"),
 )
 
 
-_KEY_GLYPHS = {"right": "→", "left": "←", "question_mark": "?"}
+_KEY_GLYPHS = {
+    "right": "→",
+    "left": "←",
+    "question_mark": "?",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+}
 
 
 def keys_label(command: Command) -> str:

@@ -94,6 +94,13 @@ class Timeline(Widget, can_focus=True):
         Binding("enter", "open", "Open record", show=False),
     ]
 
+    class Moved(Message):
+        """The cursor moved to another decision (a review shows it)."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
     class Opened(Message):
         """A decision was picked: show its record."""
 
@@ -132,6 +139,9 @@ class Timeline(Widget, can_focus=True):
             target = selectable[min(max(here + delta, 0), len(selectable) - 1)]
         self._cursor = target
         self._reveal(target)
+        step = self._rows[target].step
+        assert step is not None
+        self.post_message(self.Moved(step))
 
     def action_open(self) -> None:
         if self.cursor_step is not None:
