@@ -29,9 +29,12 @@ from tamiyo_tui.session.view import (
     OPERATION_ERRORS,
     REJECTED,
     BranchMarker,
+    BranchView,
     ComparedHead,
     ComparisonView,
+    Exported,
     Frame,
+    NothingToExport,
     OptionVerdict,
     TimelineItem,
     TimelineRow,
@@ -55,6 +58,7 @@ class LiveInspector:
     def __init__(self, opened: OpenedRun) -> None:
         self.opened = opened
         self.session: InspectionSession = opened.session
+        self.exported = (0, 0)  # (steps, abandoned branches) at the last export
 
     @classmethod
     def start(
@@ -119,13 +123,36 @@ class LiveInspector:
         session.go_to(step)
         return Update(self.frame())
 
-    def export(self, path: Path) -> int:
-        """Write the header and every decision up to the current position; returns how many."""
+    def export(self, path: Path) -> Exported:
+        """Write the header, every decision of the current branch up to the position, then each abandoned
+        branch's own decisions (from its fork on), to ``path`` or, when that exists, the first free
+        ``<stem>-2.jsonl``, ``-3``…: an export never overwrites one. With no decision taken it writes
+        nothing (a review would refuse the file) and raises ``NothingToExport``."""
         records = self.session.records()
-        with RecordWriter(path, self.opened.header) as writer:
-            for record in records:
+        if not records:
+            raise NothingToExport("Nothing to export yet: take a decision first (n)")
+        abandoned = abandoned_records(self.session)
+        target = free_path(path)
+        with RecordWriter(target, self.opened.header) as writer:
+            for record in [*records, *(record for branch in abandoned for record in branch)]:
                 writer.write(record)
-        return len(records)
+        self.exported = len(self.session.entries), len(self.session.branches)
+        return Exported(target, len(records), sum(map(len, abandoned)), len(abandoned))
+
+    @property
+    def unsaved(self) -> bool:
+        """Decisions taken (or branches made) since the last export."""
+        return bool(self.session.entries) and self.exported != (len(self.session.entries), len(self.session.branches))
+
+    def switch_branch(self, branch: int) -> Update:
+        self.session.switch_branch(branch)
+        return Update(self.frame(), f"On branch {branch} now, at step {self.session.position}: n replays it")
+
+    def branch_list(self) -> tuple[BranchView, ...]:
+        session = self.session
+        current = BranchView(session.branch, None, len(session.entries), current=True)
+        others = sorted(session.branches, key=lambda b: b.branch)
+        return (current, *(BranchView(b.branch, b.fork_step, b.fork_step + len(b.entries)) for b in others))
 
     def _carry_out(self, operation: Callable[[], DecisionRecord]) -> Update:
         try:
@@ -200,12 +227,14 @@ class LiveInspector:
     def _timeline(self) -> tuple[TimelineItem, ...]:
         session = self.session
         config = session.scenario.slot_config
-        markers = {branch.fork_step: branch for branch in session.branches}
+        markers: dict[int, list[BranchMarker]] = {}
+        for b in sorted(session.branches, key=lambda b: b.branch):
+            markers.setdefault(b.fork_step, []).append(BranchMarker(b.fork_step, b.branch, len(b.entries)))
         items: list[TimelineItem] = []
-        for entry in session.entries:
-            if entry.step in markers:
-                branch = markers.pop(entry.step)
-                items.append(BranchMarker(branch.fork_step, branch.branch, len(branch.entries)))
+        for index, entry in enumerate(session.entries):
+            items.extend(markers.pop(entry.step, ()))
+            if index and entry.branch != session.entries[index - 1].branch:
+                items.append(BranchMarker(entry.step, entry.branch, 0))  # an override started this branch
             items.append(
                 TimelineRow(
                     step=entry.step,
@@ -220,8 +249,31 @@ class LiveInspector:
                 )
             )
         # A branch abandoned at the very end of the current one (nothing has been taken since the fork).
-        items.extend(BranchMarker(b.fork_step, b.branch, len(b.entries)) for b in markers.values())
+        items.extend(marker for group in markers.values() for marker in group)
         return tuple(items)
+
+
+def abandoned_records(session: InspectionSession) -> list[list[DecisionRecord]]:
+    """Each abandoned branch's own decisions (from its fork on), by branch id, rebuilt by replay; the session
+    is back on its branch and at its position afterwards."""
+    here, current = session.position, session.branch
+    found = []
+    for branch in sorted(b.branch for b in session.branches):
+        session.switch_branch(branch)
+        fork = next(b.fork_step for b in session.branches if b.branch == current)
+        found.append([session.record(step) for step in range(fork, len(session.entries))])
+        session.switch_branch(current)
+    session.go_to(min(here, len(session.entries)))
+    return found
+
+
+def free_path(path: Path) -> Path:
+    """``path`` if nothing is there, else the first ``<stem>-N<suffix>`` (N = 2, 3, …) that is free."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate
 
 
 def comparison_view(

@@ -13,14 +13,26 @@ from tamiyo_tui.session.view import HISTORY_POINTS, BranchMarker, Frame, Timelin
 
 
 def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineItem, ...]:
-    """Every record, with a marker wherever the branch id changes (an override started a new branch).
+    """Every record, with the markers a live run shows: where an override started a branch, and before each
+    abandoned branch an export appends after the current one (its steps start again at its fork).
 
-    Rows are numbered by their index in the file, which is what ``ReviewInspector.record`` takes.
+    Rows carry their index in the file (what ``ReviewInspector.record`` takes) and show their step.
     """
     items: list[TimelineItem] = []
     for index, record in enumerate(decisions):
-        if index and record.branch != decisions[index - 1].branch:
-            items.append(BranchMarker(index, record.branch, 0))
+        previous = decisions[index - 1] if index else None
+        if previous is not None and record.step <= previous.step:
+            length = next(
+                (
+                    n
+                    for n in range(1, len(decisions) - index)
+                    if decisions[index + n].step <= decisions[index + n - 1].step
+                ),
+                len(decisions) - index,
+            )
+            items.append(BranchMarker(record.step, record.branch, length))
+        elif previous is not None and record.branch != previous.branch:
+            items.append(BranchMarker(record.step, record.branch, 0))
         items.append(
             TimelineRow(
                 step=index,
@@ -31,6 +43,7 @@ def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineIt
                 branch=record.branch,
                 notes=record.notes,
                 bundle=record.bundle,
+                number=record.step,
             )
         )
     return tuple(items)

@@ -57,11 +57,13 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class Branch:
-    """An abandoned future: the steps that existed after ``fork_step`` before an override replaced them."""
+    """An abandoned future: the steps that existed after ``fork_step`` before an override replaced them.
+    ``branch`` names it by the id its newest steps carry; ``prefix`` is the path it shared up to the fork."""
 
     branch: int
     fork_step: int
     entries: tuple[StepEntry, ...]
+    prefix: tuple[StepEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +260,26 @@ class InspectionSession:
         self.active = name
         return name
 
+    def switch_branch(self, branch: int) -> None:
+        """Make abandoned ``branch`` current, keeping the current future abandoned in its place (no branch is
+        lost); the position moves back to where the two part, if it is past that."""
+        target = next((b for b in self.branches if b.branch == branch), None)
+        if target is None:
+            raise ValueError(f"no abandoned branch {branch} (abandoned: {[b.branch for b in self.branches]})")
+        path = [*target.prefix, *target.entries]
+        shared = 0
+        while shared < min(len(path), len(self.entries)) and path[shared] == self.entries[shared]:
+            shared += 1
+        self.go_to(min(self.position, shared))
+        self.branches.remove(target)
+        if len(self.entries) > shared:
+            self.branches.append(
+                Branch(self.branch, shared, tuple(self.entries[shared:]), tuple(self.entries[:shared]))
+            )
+        self.entries = path
+        self.branch = target.branch
+        self._checkpoints = [c for c in self._checkpoints if c.step <= shared]
+
     def set_deterministic(self, deterministic: bool) -> None:
         if deterministic != self.deterministic:
             self.deterministic = deterministic
@@ -302,7 +324,8 @@ class InspectionSession:
         """Replace the current branch's future: keep it as an abandoned branch, start a new branch id."""
         future = self.entries[self.position :]
         if future:
-            self.branches.append(Branch(self.branch, self.position, tuple(future)))
+            past = tuple(self.entries[: self.position])
+            self.branches.append(Branch(self.branch, self.position, tuple(future), past))
             del self.entries[self.position :]
             self._checkpoints = [c for c in self._checkpoints if c.step <= self.position]
         self.branch = max([self.branch, *(b.branch for b in self.branches)]) + 1

@@ -22,13 +22,16 @@ __all__ = [
     "OPERATION_ERRORS",
     "REJECTED",
     "BranchMarker",
+    "BranchView",
     "ComparedHead",
     "ComparisonView",
     "Decision",
+    "Exported",
     "Frame",
     "Inspector",
     "JumpKind",
     "LiveControls",
+    "NothingToExport",
     "OptionVerdict",
     "Severity",
     "TimelineItem",
@@ -92,16 +95,17 @@ class TimelineRow:
     notes: tuple[str, ...] = ()
     future: bool = False  # after a step back: recorded but not yet re-taken
     bundle: str = ""  # the bundle that was active (for a policy row: the one that chose)
+    number: int | None = None  # the step to show when ``step`` is not it (review: ``step`` is a file index)
 
 
 @dataclass(frozen=True, slots=True)
 class BranchMarker:
-    """Where an override forked the run: live, the replaced future is kept as the abandoned `branch`;
-    in review, `branch` is the new branch that begins here."""
+    """Where the run forked: ``abandoned_steps`` > 0, the abandoned ``branch`` (its steps) leaves here; 0, the
+    ``branch`` an override started begins here. Live and in review alike."""
 
     fork_step: int
     branch: int
-    abandoned_steps: int  # 0 in review mode: a recorded run holds only the branch that was kept
+    abandoned_steps: int
 
 
 TimelineItem = TimelineRow | BranchMarker
@@ -174,6 +178,34 @@ class ComparisonView:
 
 
 @dataclass(frozen=True, slots=True)
+class BranchView:
+    """One branch for the branch list: the current one (``fork_step`` None) or an abandoned one."""
+
+    branch: int
+    fork_step: int | None  # where it left the current branch
+    steps: int  # decisions on its path, from the first
+    current: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    path: Path  # where it was written (never over an earlier file)
+    decisions: int  # on the current branch
+    abandoned_decisions: int
+    abandoned_branches: int
+
+    def notice(self) -> str:
+        text = f"Exported {self.decisions} decisions to {self.path}"
+        if self.abandoned_branches:
+            text += f" with {self.abandoned_branches} abandoned branch(es), {self.abandoned_decisions} decisions"
+        return text
+
+
+class NothingToExport(ValueError):
+    """No decision taken yet: a file of a header alone is one review refuses, so none is written."""
+
+
+@dataclass(frozen=True, slots=True)
 class Update:
     """A frame to show, plus what to tell the operator about how it came about."""
 
@@ -210,7 +242,14 @@ class LiveControls(Inspector, Protocol):
 
     def compare(self) -> ComparisonView: ...
 
-    def export(self, path: Path) -> int: ...
+    def export(self, path: Path) -> Exported: ...
+
+    @property
+    def unsaved(self) -> bool: ...
+
+    def switch_branch(self, branch: int) -> Update: ...
+
+    def branch_list(self) -> tuple[BranchView, ...]: ...
 
 
 def action_label(action: dict[str, str]) -> str:

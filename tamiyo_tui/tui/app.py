@@ -26,6 +26,7 @@ from tamiyo_tui.session.review import ReviewInspector
 from tamiyo_tui.session.view import (
     OPERATION_ERRORS,
     ComparisonView,
+    Exported,
     Frame,
     Inspector,
     JumpKind,
@@ -35,9 +36,11 @@ from tamiyo_tui.session.view import (
 )
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
 from tamiyo_tui.tui.engine import EngineThread
+from tamiyo_tui.tui.screens.branches import BranchesScreen
 from tamiyo_tui.tui.screens.compare import CompareScreen
 from tamiyo_tui.tui.screens.help import HelpScreen
 from tamiyo_tui.tui.screens.override import OverrideScreen
+from tamiyo_tui.tui.screens.quit import QuitScreen
 from tamiyo_tui.tui.screens.reader import ReaderScreen
 from tamiyo_tui.tui.screens.record import RecordScreen
 from tamiyo_tui.tui.widgets.footer import CommandFooter
@@ -51,7 +54,6 @@ from tamiyo_tui.tui.widgets.why import WhyPanel
 R = TypeVar("R")
 
 RUN_INTERVAL_S = 0.3
-JUMP_SHORT: dict[str, str] = {"rejected": "✗", "disagreement": "≠", "uncertain": "high Hₙ", "unlikely": "low p"}
 
 
 class TamiyoApp(App[None]):
@@ -102,7 +104,7 @@ class TamiyoApp(App[None]):
     def on_mount(self) -> None:
         for panel in self.query("#main > *"):
             panel.border_title = panel.id
-        self._title_timeline()
+        self.query_one(Timeline).show_jump_kind(self._jump_kind)
         self._show(self.frame)
         self.query_one(HeadsPanel).focus()
         if self._load is not None:
@@ -150,9 +152,14 @@ class TamiyoApp(App[None]):
     def _apply(self, update: Update) -> None:
         self._show(update.frame)
         if update.notice:
+            self.clear_notifications()  # the newest one only: surplus keys never pile toasts over the why
             self.notify(update.notice, severity=update.severity)
+        # The run-stop rule: a run stops by itself at the end and at a rejected action (or an error), so the
+        # rejection stays on screen; space runs on from there.
         if self.running and (update.frame.done or update.severity != "information"):
             self._stop_running()
+            if not update.frame.done:
+                self.notify("Run stopped at the rejection: space runs on from here", timeout=8)
 
     def on_heads_panel_selected(self, event: HeadsPanel.Selected) -> None:
         self.query_one(WhyPanel).show(self.frame, event.selection)
@@ -181,9 +188,6 @@ class TamiyoApp(App[None]):
     def _last_step(self) -> int:
         return max((item.step for item in self.frame.timeline if isinstance(item, TimelineRow)), default=0)
 
-    def _title_timeline(self) -> None:
-        self.query_one(Timeline).border_title = f"timeline · ]/[ jump to {JUMP_SHORT[self._jump_kind]}"
-
     # --- the engine ---------------------------------------------------------------------------------
 
     def _start_loading(self) -> None:
@@ -202,9 +206,8 @@ class TamiyoApp(App[None]):
         self._apply(update)
 
     def _load_failed(self, error: Exception) -> None:
-        """The session cannot start (a checkpoint that is not one, a device this machine lacks): no key could
-        help, so the app exits with the bad-input code. ``load_error`` keeps the message; bad input keeps
-        its own words, the line ``tamiyo-tui run`` prints for the same input, and the launcher prints it."""
+        """The session cannot start (a bad checkpoint, a missing device): the app exits with the bad-input
+        code; ``load_error`` keeps the line ``tamiyo-tui run`` prints for it, which the launcher prints."""
         message = str(error) if isinstance(error, InputError) else f"could not load the policy: {error}"
         self.load_error = message
         self._show(dataclasses.replace(self.frame, error=message))
@@ -336,12 +339,45 @@ class TamiyoApp(App[None]):
         if live is not None:
             self._run_job(live.toggle_sampling, self._apply)
 
-    def action_export(self) -> None:
+    def action_export(self, then: Callable[[], None] | None = None) -> None:
         live = self._live_or_notice("export")
         if live is None or self._export_path is None:
             return
         path = self._export_path
-        self._run_job(lambda: live.export(path), lambda count: self.notify(f"Exported {count} decisions to {path}"))
+
+        def done(exported: Exported) -> None:
+            self.notify(exported.notice(), timeout=8)
+            if then is not None:
+                then()
+
+        self._run_job(lambda: live.export(path), done)
+
+    def action_branches(self) -> None:
+        live = self._live_or_notice("branches")
+        if live is None:
+            return
+        self._stop_running()
+
+        def switch(branch: int | None) -> None:
+            if branch is not None:
+                self._run_job(lambda: live.switch_branch(branch), self._apply)
+
+        self._run_job(live.branch_list, lambda views: self.push_screen(BranchesScreen(views), switch))
+
+    async def action_quit(self) -> None:
+        """Quit; a live run with decisions not exported asks first (export and quit, quit, stay)."""
+        live = self._live
+        if live is None or self.busy or not live.unsaved:
+            self.exit()
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit()
+            elif choice == "export":
+                self.action_export(then=self.exit)
+
+        self.push_screen(QuitScreen(), answer)
 
     def action_jump(self, direction: int) -> None:
         inspector = self._inspector_or_notice()
@@ -352,7 +388,7 @@ class TamiyoApp(App[None]):
 
     def action_cycle_jump(self) -> None:
         self._jump_kind = JUMP_KINDS[(JUMP_KINDS.index(self._jump_kind) + 1) % len(JUMP_KINDS)]
-        self._title_timeline()
+        self.query_one(Timeline).show_jump_kind(self._jump_kind)
         self.notify(f"]/[ now jump to the next / previous {JUMP_LABELS[self._jump_kind]}")
 
     def action_help(self) -> None:

@@ -82,7 +82,7 @@ COMMANDS: tuple[Command, ...] = (
         "e",
         "export",
         "Export",
-        "Write the decisions so far to <scenario>-decisions.jsonl",
+        "Write the decisions so far and every abandoned branch to <scenario>-decisions.jsonl (never over one)",
         live_only=True,
         footer_min_width=100,
     ),
@@ -113,8 +113,18 @@ COMMANDS: tuple[Command, ...] = (
         "Change what ]/[ jump to: rejected action → disagreement → high entropy → low-probability draw",
         footer_min_width=140,
     ),
+    Command(
+        "branches",
+        ("B",),
+        "B",
+        "branches",
+        "Branches",
+        "List every branch (none is ever dropped) and switch to any of them",
+        live_only=True,
+        footer_min_width=140,
+    ),
     Command("help", ("question_mark",), "?", "help", "Help", "List every key"),
-    Command("quit", ("q",), "q", "quit", "Quit", "Quit tamiyo-tui"),
+    Command("quit", ("q",), "q", "quit", "Quit", "Quit tamiyo-tui (asks first when decisions are not exported)"),
 )
 COMMANDS_BY_ACTION: dict[str, Command] = {command.action: command for command in COMMANDS}
 assert len(COMMANDS_BY_ACTION) == len(COMMANDS), "two commands share an action"

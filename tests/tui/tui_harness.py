@@ -111,6 +111,11 @@ async def override(pilot: Pilot[object], **action: str) -> None:
     await settle(pilot)
 
 
+def notices(app: TamiyoApp) -> str:
+    """The words of the toasts on screen, as one line (a toast wraps its text in its own box)."""
+    return " · ".join(notification.message for notification in app._notifications)
+
+
 def screen(app: TamiyoApp) -> str:
     return screen_text(app)
 

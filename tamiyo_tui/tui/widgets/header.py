@@ -21,6 +21,7 @@ def status_text(frame: Frame, *, running: bool) -> Text:
         text.append("■ done", style="bold")
     elif running:
         text.append("▶ running", style="bold green")
+        text.append(" (stops at ✗)", style="green")
     else:
         text.append("⏸ paused", style="yellow")
     if frame.done and frame.final:

@@ -21,6 +21,8 @@ from tamiyo_tui.session.view import BranchMarker, Frame
 from tamiyo_tui.tui.visuals import BRANCH, NOTE, SWITCH, verdict_text
 
 CURSOR_STYLE = "reverse"
+# What ]/[ jump to, in the timeline's title (the kinds of tamiyo_tui.session.jumps).
+JUMP_SHORT: dict[str, str] = {"rejected": "✗", "disagreement": "≠", "uncertain": "high Hₙ", "unlikely": "low p"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,8 @@ def timeline_rows(frame: Frame) -> tuple[list[Row], int | None]:
         if acting and item.bundle and item.bundle != acting:
             rows.append(Row(Text(f"  {SWITCH} switched to {item.bundle}", style="cyan")))
         acting = item.bundle or acting
-        text = row_text(item.step, item.epoch, item.accepted, item.action, item.source, item.notes, item.bundle)
+        number = item.step if item.number is None else item.number
+        text = row_text(number, item.epoch, item.accepted, item.action, item.source, item.notes, item.bundle)
         current = frame.read_only and item.step == frame.position
         text = Text("▸" if current else " ", style="bold").append_text(text)
         if item.future:
@@ -123,6 +126,9 @@ class Timeline(Widget, can_focus=True):
         self._shown = key
         self._rows, self._cursor = timeline_rows(frame)
         self._reveal(len(self._rows) - 1 if self._rows and self._rows[-1].step is None else self._cursor)
+
+    def show_jump_kind(self, kind: str) -> None:
+        self.border_title = f"timeline · ]/[ jump to {JUMP_SHORT[kind]}"
 
     @property
     def cursor_step(self) -> int | None:
