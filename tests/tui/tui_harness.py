@@ -6,9 +6,12 @@ the lead owns.
 
 from __future__ import annotations
 
+import difflib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from tamiyo_tui.tui.app import TamiyoApp
@@ -39,6 +42,8 @@ events:
 """
 WIDE = (120, 40)
 NARROW = (80, 24)
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE_SNAPSHOTS = os.environ.get("TAMIYO_UPDATE_SNAPSHOTS") == "1"
 # Upper bound on idle round trips while waiting for a condition; a bound, never a sleep.
 MAX_ROUNDS = 4000
 
@@ -123,3 +128,17 @@ def screen(app: TamiyoApp) -> str:
 def outcome(app: TamiyoApp) -> str:
     """The outcome line's words, however the terminal width wrapped them."""
     return str(app.query_one("#outcome", TextLine).text)
+
+
+def assert_matches_snapshot(name: str, text: str) -> None:
+    """``text`` equals ``snapshots/NAME.txt`` (with TAMIYO_UPDATE_SNAPSHOTS=1: becomes it)."""
+    path = SNAPSHOTS / f"{name}.txt"
+    if UPDATE_SNAPSHOTS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.is_file(), f"no snapshot {path.name}: run with TAMIYO_UPDATE_SNAPSHOTS=1 to create it"
+    expected = path.read_text(encoding="utf-8")
+    if text != expected:
+        diff = "\n".join(difflib.unified_diff(expected.splitlines(), text.splitlines(), "snapshot", "screen"))
+        pytest.fail(f"{path.name} differs (TAMIYO_UPDATE_SNAPSHOTS=1 regenerates it):\n{diff}")

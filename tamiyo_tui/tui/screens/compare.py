@@ -16,6 +16,7 @@ from tamiyo_tui.session.view import ComparisonView
 from tamiyo_tui.tui.visuals import DISAGREE, NOT_READ, fmt_prob, fmt_value
 
 DISAGREE_STYLE = "bold yellow"
+COMPACT_WIDTH = 100
 
 
 def bundle_title(view: ComparisonView, bundle: str) -> str:
@@ -23,20 +24,20 @@ def bundle_title(view: ComparisonView, bundle: str) -> str:
     return f"{name} (acting)" if bundle == view.active else name
 
 
-def comparison_table(view: ComparisonView) -> Table:
+def comparison_table(view: ComparisonView, *, compact: bool = False) -> Table:
     """Per head: each bundle's choice and its probability, each bundle's probability of the other's choice,
     the total variation between the two over the valid options; heads an op does not read are marked ○."""
-    table = Table(expand=True, show_edge=False, pad_edge=False)
-    table.add_column("head", style="bold")
+    # Compact (an 80-column dialog): no padding beside the column rules, so every column fits uncut.
+    table = Table(expand=True, show_edge=False, pad_edge=False, padding=(0, 0) if compact else (0, 1))
+    table.add_column("  head", style="bold", no_wrap=True, min_width=14)
     pair = len(view.bundles) == 2
     for index, bundle in enumerate(view.bundles):
-        table.add_column(bundle_title(view, bundle), no_wrap=True)
+        table.add_column(bundle_title(view, bundle), no_wrap=True, overflow="ellipsis")
         if pair:
             other = view.bundles[1 - index]
             table.add_column(f"p({other[:4]})", justify="right", no_wrap=True)
     if pair:
-        table.add_column("TV", justify="right")
-    table.add_column("", width=1)
+        table.add_column("TV", justify="right", no_wrap=True, min_width=4)
     for compared in view.heads:
         cells: list[Text | str] = []
         for bundle in view.bundles:
@@ -48,15 +49,16 @@ def comparison_table(view: ComparisonView) -> Table:
         if pair:
             shown = compared.divergence is not None and compared.relevant
             cells.append(f"{compared.divergence:.2f}" if shown else "")
+        # The mark leads the row (a narrow dialog cuts the right-hand columns first).
         if not compared.relevant:
-            table.add_row(compared.head, *cells, NOT_READ, style="dim")
+            table.add_row(f"{NOT_READ} {compared.head}", *cells, style="dim")
         else:
-            style = "" if compared.agree else DISAGREE_STYLE
-            table.add_row(compared.head, *cells, "" if compared.agree else DISAGREE, style=style)
+            mark = " " if compared.agree else DISAGREE
+            table.add_row(f"{mark} {compared.head}", *cells, style="" if compared.agree else DISAGREE_STYLE)
     values = [fmt_value(view.values[b], 3) for b in view.bundles]
     if pair:
         values = [values[0], "", values[1], "", ""]
-    table.add_row("value", *values, "", style="dim")
+    table.add_row("  value", *values, style="dim")
     return table
 
 
@@ -90,5 +92,6 @@ class CompareScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-dialog", classes="dialog"):
             yield Static(comparison_title(self.view), id="compare-title")
-            yield Static(comparison_table(self.view), id="compare-table")
+            compact = self.app.size.width < COMPACT_WIDTH
+            yield Static(comparison_table(self.view, compact=compact), id="compare-table")
             yield Static(HINT, classes="dialog-hint")
