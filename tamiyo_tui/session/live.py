@@ -58,6 +58,7 @@ class LiveInspector:
     def __init__(self, opened: OpenedRun) -> None:
         self.opened = opened
         self.session: InspectionSession = opened.session
+        self.session.record_others = True  # disagreements can be found again, live and in an export
         self.exported = (0, 0)  # (steps, abandoned branches) at the last export
 
     @classmethod

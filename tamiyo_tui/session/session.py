@@ -116,6 +116,9 @@ class InspectionSession:
         self.checkpoint_every = max(1, checkpoint_every)
         self.keep_records = keep_records
         self.shadow = shadow
+        # Keep the other bundles' choices in each record (the inspector's jump keys read them); run and the
+        # sweep leave it off, so their records stay the active bundle's alone.
+        self.record_others = False
         self.sim = Simulator(scenario)
         self.entries: list[StepEntry] = []  # the current branch, possibly beyond `position` after a step back
         self.position = 0  # steps taken on the current branch; the next step's index
@@ -366,7 +369,7 @@ class InspectionSession:
             outcome=outcome,
             notes=self.notes_at(epoch),
             governor_override=override_active,
-            others={name: d.chosen for name, d in decisions.items() if name != self.active},
+            others={n: d.chosen for n, d in decisions.items() if n != self.active} if self.record_others else {},
         )
         self._cache(record)
         self._cursor = _Cursor()

@@ -75,6 +75,7 @@ async def test_an_export_holds_every_branch_and_review_names_them_alike(tmp_path
         (0, 1, "policy"),
         (0, 2, "policy"),
     ]
+    assert all(set(r.others) == {"lstm"} for r in run.decisions)  # the partner's choice, for the jump keys
     review = build_review_app(str(tmp_path / EXPORT))
     async with review.run_test(size=WIDE) as pilot:
         await settle(pilot)

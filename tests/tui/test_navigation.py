@@ -28,6 +28,7 @@ def lstm_run(directory: Path) -> Path:
     """Ten sampled decisions of the untrained LSTM (it has rejections, doubts and disagreements). Its heads
     are near uniform, so it never draws a low-probability option: step 6's op draw is made one (p 0.01)."""
     opened = open_run(str(write_lesson(directory)), policy="lstm", device="cpu")
+    opened.session.record_others = True  # as the inspector records (and exports) them
     for _ in range(STEPS):
         opened.session.step()
     path = directory / "lstm.jsonl"
