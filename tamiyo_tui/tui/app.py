@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Grid
 from textual.timer import Timer
@@ -118,8 +119,9 @@ class TamiyoApp(App[None]):
         reviewing = self._inspector is not None and self._live is None
         return not (command is not None and command.live_only and reviewing)
 
-    def on_resize(self) -> None:
-        self.query_one(CommandFooter).fit(self.size.width, review=self.frame.read_only)
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: ``self.size`` can still be the old one here, which left the footer a resize behind.
+        self.query_one(CommandFooter).fit(event.size.width, review=self.frame.read_only)
 
     def on_unmount(self) -> None:
         if self._engine is not None:

@@ -93,7 +93,7 @@ COMMANDS: tuple[Command, ...] = (
         "jump(1)",
         "Jump→",
         "Jump to the next decision of the kind f picks (rejected, disagreement, high entropy, low probability)",
-        footer_min_width=140,
+        footer_min_width=160,
     ),
     Command(
         "jump_previous",
@@ -102,7 +102,7 @@ COMMANDS: tuple[Command, ...] = (
         "jump(-1)",
         "←Jump",
         "Jump to the previous decision of the kind f picks",
-        footer_min_width=140,
+        footer_min_width=160,
     ),
     Command(
         "jump_kind",
@@ -111,7 +111,7 @@ COMMANDS: tuple[Command, ...] = (
         "cycle_jump",
         "Find",
         "Change what ]/[ jump to: rejected action → disagreement → high entropy → low-probability draw",
-        footer_min_width=140,
+        footer_min_width=160,
     ),
     Command(
         "branches",
@@ -121,7 +121,7 @@ COMMANDS: tuple[Command, ...] = (
         "Branches",
         "List every branch (none is ever dropped) and switch to any of them",
         live_only=True,
-        footer_min_width=140,
+        footer_min_width=160,
     ),
     Command("help", ("question_mark",), "?", "help", "Help", "List every key"),
     Command("quit", ("q",), "q", "quit", "Quit", "Quit tamiyo-tui (asks first when decisions are not exported)"),

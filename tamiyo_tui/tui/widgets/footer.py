@@ -31,7 +31,8 @@ class CommandFooter(Footer):
         self.hidden = hidden
         self.compact = narrow
         self.show_command_palette = not narrow
-        self.refresh(recompose=True)
+        if self._bindings_ready:  # before the bindings are known the footer has composed nothing yet
+            self.refresh(recompose=True)
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
