@@ -73,3 +73,50 @@ def evaluate(expectation: Expectation, record: DecisionRecord | None) -> list[Ch
         if fragment not in reason:
             failures.append(CheckFailure(expectation, f"why.{key}", f"a reason containing {fragment!r}", repr(reason)))
     return failures
+
+
+@dataclass(frozen=True, slots=True)
+class TakenStep:
+    """A decision already carried out on the shown branch, as the script checks read it."""
+
+    epoch: int
+    action: dict[str, str]  # head -> option name
+    accepted: bool
+
+
+def script_departure(
+    expectations: tuple[Expectation, ...],
+    epoch: int,
+    slots: dict[str, str],
+    masks: dict[str, dict[str, bool]],
+    taken: tuple[TakenStep, ...],
+) -> str | None:
+    """Why the run is no longer on the lesson's script at ``epoch``, or None while it is.
+
+    The lesson's narration was written for the state its ``expect`` entries describe: off script means an
+    earlier decision was not the one the lesson expected (an override, another policy), or this epoch's
+    state (``slots``: slot id -> stage or EMPTY; ``masks``: head -> option -> allowed) is not the one it
+    expects. The first difference found is the one named."""
+    by_epoch = {step.epoch: step for step in taken}
+    for expectation in sorted(expectations, key=lambda e: e.at):
+        if expectation.at < epoch and (step := by_epoch.get(expectation.at)) is not None:
+            for head, option in expectation.action.items():
+                if step.action.get(head) != option:
+                    return (
+                        f"epoch {expectation.at} carried out {head} {step.action.get(head)}; "
+                        f"the lesson expects {head} {option}"
+                    )
+            if expectation.accepted is not None and expectation.accepted != step.accepted:
+                said = "rejected" if expectation.accepted else "accepted"
+                return f"epoch {expectation.at}'s action was {said}, which the lesson does not expect"
+        elif expectation.at == epoch:
+            for slot_id, stage in expectation.stage.items():
+                if slots.get(slot_id, EMPTY) != stage:
+                    return f"{slot_id} is {slots.get(slot_id, EMPTY)}; the lesson expects {stage} here"
+            for head, options in expectation.masks.items():
+                for option, allowed in options.items():
+                    got = masks.get(head, {}).get(option)
+                    if got is not None and got != allowed:
+                        word = "allowed" if got else "masked"
+                        return f"{head}.{option} is {word}; the lesson expects it {'allowed' if allowed else 'masked'}"
+    return None

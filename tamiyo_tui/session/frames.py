@@ -85,9 +85,12 @@ def build_frame(
     last: DecisionRecord | None = None,
     done: bool = False,
     read_only: bool = False,
+    final: ObservationSummary | None = None,
+    off_script: str | None = None,
 ) -> Frame:
     """What one screen shows. ``earlier``: the host of each state before the shown one, oldest first (the
-    sparklines show the last ``HISTORY_POINTS`` of them, the shown state's included)."""
+    sparklines show the last ``HISTORY_POINTS`` of them, the shown state's included). ``final``: at the end,
+    the state after the last decision, which the slots then show (the heads still show that decision)."""
     if isinstance(shown, DecisionRecord):
         state = PendingState(
             epoch=shown.epoch,
@@ -106,7 +109,7 @@ def build_frame(
         episode_length=header.episode_length,
         position=position,
         epoch=state.epoch,
-        observation=state.observation,
+        observation=state.observation if final is None else final,
         verdicts=state.verdicts,
         decision=state.decision,
         bundle=bundle,
@@ -123,4 +126,7 @@ def build_frame(
         error=state.error,
         read_only=read_only,
         telemetry_features=header.telemetry_features,
+        lstm_trained=header.checkpoint_sha256 is not None,
+        off_script=off_script,
+        final=final is not None,
     )

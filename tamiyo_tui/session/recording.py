@@ -169,7 +169,9 @@ def build_record(
     outcome: ActionOutcome,
     notes: tuple[str, ...],
     governor_override: bool,
+    others: Mapping[str, Mapping[str, str]] | None = None,
 ) -> DecisionRecord:
+    """``others``: what each other bundle that decided on this state chose (the shadow decisions)."""
     carried_out = action.option_names(observation.slot_config)
     heads = head_records(explanation, decision, carried_out)
     return DecisionRecord(
@@ -203,4 +205,5 @@ def build_record(
         notes=notes,
         governor_override=governor_override,
         telemetry_features=decision.telemetry_features,
+        others={bundle: dict(chosen) for bundle, chosen in (others or {}).items()},
     )

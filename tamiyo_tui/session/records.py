@@ -103,6 +103,8 @@ class DecisionRecord:
     governor_override: bool = False
     # Whether the deciding network read the telemetry feature blocks; None when the heuristic decided.
     telemetry_features: bool | None = None
+    # What every other loaded bundle chose on the same state (head -> option); empty when only one decided.
+    others: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def op(self) -> str:
@@ -162,6 +164,7 @@ class DecisionRecord:
             notes=tuple(data["notes"]),
             governor_override=data["governor_override"],
             telemetry_features=data.get("telemetry_features"),  # absent from files written before it existed
+            others={bundle: dict(chosen) for bundle, chosen in data.get("others", {}).items()},
         )
 
 

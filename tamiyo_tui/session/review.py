@@ -7,19 +7,32 @@ from __future__ import annotations
 
 from tamiyo_tui.session.frames import build_frame
 from tamiyo_tui.session.jsonl import RecordedRun, RecordFileError, read_run
+from tamiyo_tui.session.jumps import JumpKind, find, nothing_found
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.session.view import HISTORY_POINTS, BranchMarker, Frame, TimelineItem, TimelineRow, Update, action_label
 
 
 def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineItem, ...]:
-    """Every record, with a marker wherever the branch id changes (an override started a new branch).
+    """Every record, with the markers a live run shows: where an override started a branch, and before each
+    abandoned branch an export appends after the current one (its steps start again at its fork).
 
-    Rows are numbered by their index in the file, which is what ``ReviewInspector.record`` takes.
+    Rows carry their index in the file (what ``ReviewInspector.record`` takes) and show their step.
     """
     items: list[TimelineItem] = []
     for index, record in enumerate(decisions):
-        if index and record.branch != decisions[index - 1].branch:
-            items.append(BranchMarker(index, record.branch, 0))
+        previous = decisions[index - 1] if index else None
+        if previous is not None and record.step <= previous.step:
+            length = next(
+                (
+                    n
+                    for n in range(1, len(decisions) - index)
+                    if decisions[index + n].step <= decisions[index + n - 1].step
+                ),
+                len(decisions) - index,
+            )
+            items.append(BranchMarker(record.step, record.branch, length))
+        elif previous is not None and record.branch != previous.branch:
+            items.append(BranchMarker(record.step, record.branch, 0))
         items.append(
             TimelineRow(
                 step=index,
@@ -29,6 +42,8 @@ def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineIt
                 accepted=record.outcome.accepted,
                 branch=record.branch,
                 notes=record.notes,
+                bundle=record.bundle,
+                number=record.step,
             )
         )
     return tuple(items)
@@ -69,6 +84,19 @@ class ReviewInspector:
 
     def record(self, step: int) -> DecisionRecord:
         return self.run.decisions[step]
+
+    def go_to(self, index: int) -> Update:
+        """Show record ``index`` (the timeline cursor moves the panels with it)."""
+        self.index = min(max(index, 0), len(self.run.decisions) - 1)
+        return Update(self.frame())
+
+    def jump(self, kind: JumpKind, direction: int) -> Update:
+        count = len(self.run.decisions)
+        steps = range(self.index + 1, count) if direction > 0 else range(self.index - 1, -1, -1)
+        index = find(self.record, steps, kind)
+        if index is None:
+            return Update(self.frame(), nothing_found(kind, direction))
+        return self.go_to(index)
 
     def frame(self) -> Frame:
         decisions = self.run.decisions

@@ -57,11 +57,13 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class Branch:
-    """An abandoned future: the steps that existed after ``fork_step`` before an override replaced them."""
+    """An abandoned future: the steps that existed after ``fork_step`` before an override replaced them.
+    ``branch`` names it by the id its newest steps carry; ``prefix`` is the path it shared up to the fork."""
 
     branch: int
     fork_step: int
     entries: tuple[StepEntry, ...]
+    prefix: tuple[StepEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,9 @@ class InspectionSession:
         self.checkpoint_every = max(1, checkpoint_every)
         self.keep_records = keep_records
         self.shadow = shadow
+        # Keep the other bundles' choices in each record (the inspector's jump keys read them); run and the
+        # sweep leave it off, so their records stay the active bundle's alone.
+        self.record_others = False
         self.sim = Simulator(scenario)
         self.entries: list[StepEntry] = []  # the current branch, possibly beyond `position` after a step back
         self.position = 0  # steps taken on the current branch; the next step's index
@@ -148,6 +153,10 @@ class InspectionSession:
                 self.observation(), governor_override=self.governor_override_active
             )
         return self._cursor.explanation
+
+    def final_observation(self) -> Observation:
+        """Once the episode is over, the state its last decision left."""
+        return self.sim.final_state()
 
     def pending_decisions(self, *, every_bundle: bool = False) -> dict[str, BundleDecision]:
         """The bundles' decisions on the current state, computed once per position.
@@ -254,6 +263,26 @@ class InspectionSession:
         self.active = name
         return name
 
+    def switch_branch(self, branch: int) -> None:
+        """Make abandoned ``branch`` current, keeping the current future abandoned in its place (no branch is
+        lost); the position moves back to where the two part, if it is past that."""
+        target = next((b for b in self.branches if b.branch == branch), None)
+        if target is None:
+            raise ValueError(f"no abandoned branch {branch} (abandoned: {[b.branch for b in self.branches]})")
+        path = [*target.prefix, *target.entries]
+        shared = 0
+        while shared < min(len(path), len(self.entries)) and path[shared] == self.entries[shared]:
+            shared += 1
+        self.go_to(min(self.position, shared))
+        self.branches.remove(target)
+        if len(self.entries) > shared:
+            self.branches.append(
+                Branch(self.branch, shared, tuple(self.entries[shared:]), tuple(self.entries[:shared]))
+            )
+        self.entries = path
+        self.branch = target.branch
+        self._checkpoints = [c for c in self._checkpoints if c.step <= shared]
+
     def set_deterministic(self, deterministic: bool) -> None:
         if deterministic != self.deterministic:
             self.deterministic = deterministic
@@ -298,7 +327,8 @@ class InspectionSession:
         """Replace the current branch's future: keep it as an abandoned branch, start a new branch id."""
         future = self.entries[self.position :]
         if future:
-            self.branches.append(Branch(self.branch, self.position, tuple(future)))
+            past = tuple(self.entries[: self.position])
+            self.branches.append(Branch(self.branch, self.position, tuple(future), past))
             del self.entries[self.position :]
             self._checkpoints = [c for c in self._checkpoints if c.step <= self.position]
         self.branch = max([self.branch, *(b.branch for b in self.branches)]) + 1
@@ -339,6 +369,7 @@ class InspectionSession:
             outcome=outcome,
             notes=self.notes_at(epoch),
             governor_override=override_active,
+            others={n: d.chosen for n, d in decisions.items() if n != self.active} if self.record_others else {},
         )
         self._cache(record)
         self._cursor = _Cursor()

@@ -8,11 +8,11 @@ Pure: no torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction, LifecycleOp
+from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP, FactoredAction, LifecycleOp
 from tamiyo_tui.rules.masks import OptionVerdict
 from tamiyo_tui.session.records import DecisionRecord, HeadRecord, ObservationSummary
 
@@ -22,18 +22,23 @@ __all__ = [
     "OPERATION_ERRORS",
     "REJECTED",
     "BranchMarker",
+    "BranchView",
     "ComparedHead",
     "ComparisonView",
     "Decision",
+    "Exported",
     "Frame",
     "Inspector",
+    "JumpKind",
     "LiveControls",
+    "NothingToExport",
     "OptionVerdict",
     "Severity",
     "TimelineItem",
     "TimelineRow",
     "Update",
     "action_label",
+    "heads_read_by",
 ]
 
 # The op decides what the other heads mean, so it leads every per-head listing.
@@ -49,6 +54,8 @@ REJECTED = "✗"
 OPERATION_ERRORS: tuple[type[Exception], ...] = (ValueError, RuntimeError, OSError)
 
 Severity = Literal["information", "warning", "error"]
+# What the jump keys look for (``tamiyo_tui.session.jumps``).
+JumpKind = Literal["rejected", "disagreement", "uncertain", "unlikely"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,19 @@ class Decision:
     value: float | None
     hidden_norm: float | None = None
     reason: str | None = None  # the heuristic's reason text
+
+    @property
+    def op(self) -> str:
+        return self.heads["op"].chosen
+
+    def reads(self, head: str) -> bool:
+        """Whether the chosen op reads ``head``: the others are carried along but change nothing."""
+        return head in heads_read_by(self.op)
+
+
+def heads_read_by(op: str) -> tuple[str, ...]:
+    """The heads an op reads (``op`` itself included): WAIT reads none of the others."""
+    return HEADS_USED_BY_OP[op]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +94,18 @@ class TimelineRow:
     branch: int
     notes: tuple[str, ...] = ()
     future: bool = False  # after a step back: recorded but not yet re-taken
+    bundle: str = ""  # the bundle that was active (for a policy row: the one that chose)
+    number: int | None = None  # the step to show when ``step`` is not it (review: ``step`` is a file index)
 
 
 @dataclass(frozen=True, slots=True)
 class BranchMarker:
-    """Where an override forked the run: live, the replaced future is kept as the abandoned `branch`;
-    in review, `branch` is the new branch that begins here."""
+    """Where the run forked: ``abandoned_steps`` > 0, the abandoned ``branch`` (its steps) leaves here; 0, the
+    ``branch`` an override started begins here. Live and in review alike."""
 
     fork_step: int
     branch: int
-    abandoned_steps: int  # 0 in review mode: a recorded run holds only the branch that was kept
+    abandoned_steps: int
 
 
 TimelineItem = TimelineRow | BranchMarker
@@ -112,6 +134,9 @@ class Frame:
     error: str | None = None  # why the policy has no decision on this state, as a sentence
     read_only: bool = False
     telemetry_features: bool = False  # the LSTM reads the telemetry feature blocks
+    lstm_trained: bool = True  # False: the LSTM bundle is an untrained network (no checkpoint)
+    off_script: str | None = None  # why the run has left the lesson's script (its notes may not fit)
+    final: bool = False  # done: ``observation`` is the state after the last decision, not before it
 
     @property
     def loading(self) -> bool:
@@ -123,6 +148,12 @@ class ComparedHead:
     head: str
     choices: dict[str, tuple[str, float]]  # bundle -> (chosen option, its probability)
     agree: bool
+    # Read by every bundle's chosen op (``op`` always is): only then does a difference on it count.
+    relevant: bool = True
+    # bundle -> its probability of the option the *other* bundle chose (two bundles compared)
+    other_choice: dict[str, float] = field(default_factory=dict)
+    # Total variation between the bundles' distributions over the valid options (½ Σ |p − q|), 0 = same.
+    divergence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +165,44 @@ class ComparisonView:
     bundles: tuple[str, ...]
     heads: tuple[ComparedHead, ...]  # in HEAD_DISPLAY_ORDER
     values: dict[str, float | None]
+    lstm_trained: bool = True
 
     @property
     def disagreements(self) -> tuple[str, ...]:
-        return tuple(compared.head for compared in self.heads if not compared.agree)
+        """The heads that differ and matter: a head one op does not read is left out."""
+        return tuple(compared.head for compared in self.heads if not compared.agree and compared.relevant)
+
+    @property
+    def relevant(self) -> tuple[str, ...]:
+        return tuple(compared.head for compared in self.heads if compared.relevant)
+
+
+@dataclass(frozen=True, slots=True)
+class BranchView:
+    """One branch for the branch list: the current one (``fork_step`` None) or an abandoned one."""
+
+    branch: int
+    fork_step: int | None  # where it left the current branch
+    steps: int  # decisions on its path, from the first
+    current: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    path: Path  # where it was written (never over an earlier file)
+    decisions: int  # on the current branch
+    abandoned_decisions: int
+    abandoned_branches: int
+
+    def notice(self) -> str:
+        text = f"Exported {self.decisions} decisions to {self.path}"
+        if self.abandoned_branches:
+            text += f" with {self.abandoned_branches} abandoned branch(es), {self.abandoned_decisions} decisions"
+        return text
+
+
+class NothingToExport(ValueError):
+    """No decision taken yet: a file of a header alone is one review refuses, so none is written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +227,8 @@ class Inspector(Protocol):
 
     def record(self, step: int) -> DecisionRecord: ...
 
+    def jump(self, kind: JumpKind, direction: int) -> Update: ...
+
 
 class LiveControls(Inspector, Protocol):
     """What only a live session offers on top: every call may run the policy, so a view makes it off its
@@ -175,7 +242,14 @@ class LiveControls(Inspector, Protocol):
 
     def compare(self) -> ComparisonView: ...
 
-    def export(self, path: Path) -> int: ...
+    def export(self, path: Path) -> Exported: ...
+
+    @property
+    def unsaved(self) -> bool: ...
+
+    def switch_branch(self, branch: int) -> Update: ...
+
+    def branch_list(self) -> tuple[BranchView, ...]: ...
 
 
 def action_label(action: dict[str, str]) -> str:

@@ -118,6 +118,12 @@ class Simulator:
             self._observation = self._build_observation()
         return self._observation
 
+    def final_state(self) -> Observation:
+        """Once the episode is over: the state the last action and tick left (host metrics: the last epoch's)."""
+        if not self.done:
+            raise RuntimeError("the episode is still running: observe() its current epoch")
+        return self._build_observation()
+
     def apply(self, action: FactoredAction) -> ActionOutcome:
         """Carry out the epoch's action (observing first if needed), tick every slot, go to the next epoch.
 

@@ -13,22 +13,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Grid
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from tamiyo_tui.domain.actions import FactoredAction
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
+from tamiyo_tui.session.jumps import JUMP_KINDS, JUMP_LABELS
 from tamiyo_tui.session.preview import Preview
 from tamiyo_tui.session.records import DecisionRecord
-from tamiyo_tui.session.view import OPERATION_ERRORS, ComparisonView, Frame, Inspector, LiveControls, Update
+from tamiyo_tui.session.review import ReviewInspector
+from tamiyo_tui.session.view import (
+    OPERATION_ERRORS,
+    ComparisonView,
+    Exported,
+    Frame,
+    Inspector,
+    JumpKind,
+    LiveControls,
+    TimelineRow,
+    Update,
+)
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
 from tamiyo_tui.tui.engine import EngineThread
+from tamiyo_tui.tui.screens.branches import BranchesScreen
 from tamiyo_tui.tui.screens.compare import CompareScreen
 from tamiyo_tui.tui.screens.help import HelpScreen
 from tamiyo_tui.tui.screens.override import OverrideScreen
+from tamiyo_tui.tui.screens.quit import QuitScreen
+from tamiyo_tui.tui.screens.reader import ReaderScreen
 from tamiyo_tui.tui.screens.record import RecordScreen
+from tamiyo_tui.tui.widgets.footer import CommandFooter
 from tamiyo_tui.tui.widgets.header import NoteLine, OutcomeLine, StatusHeader
 from tamiyo_tui.tui.widgets.heads import HeadsPanel
 from tamiyo_tui.tui.widgets.host import HostPanel
@@ -39,7 +55,6 @@ from tamiyo_tui.tui.widgets.why import WhyPanel
 R = TypeVar("R")
 
 RUN_INTERVAL_S = 0.3
-FULL_FOOTER_WIDTH = 100  # narrower, the footer drops the padding around each key
 
 
 class TamiyoApp(App[None]):
@@ -48,7 +63,7 @@ class TamiyoApp(App[None]):
     BINDINGS: ClassVar = command_bindings()
     COMMANDS: ClassVar = App.COMMANDS | {CommandTableProvider}
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (34, "-tall")]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (34, "-tall"), (50, "-huge")]
 
     def __init__(
         self,
@@ -70,6 +85,7 @@ class TamiyoApp(App[None]):
         self._run_interval = run_interval
         self._run_timer: Timer | None = None
         self._in_flight = 0
+        self._jump_kind: JumpKind = JUMP_KINDS[0]
         self.load_error: str | None = None  # set when a live run's policy failed to load (the app then exits)
 
     # --- layout -------------------------------------------------------------------------------------
@@ -84,11 +100,12 @@ class TamiyoApp(App[None]):
             yield HostPanel(id="host")
             yield Timeline(id="timeline")
             yield WhyPanel(id="why")
-        yield Footer()
+        yield CommandFooter()
 
     def on_mount(self) -> None:
         for panel in self.query("#main > *"):
             panel.border_title = panel.id
+        self.query_one(Timeline).show_jump_kind(self._jump_kind)
         self._show(self.frame)
         self.query_one(HeadsPanel).focus()
         if self._load is not None:
@@ -96,8 +113,15 @@ class TamiyoApp(App[None]):
             # Start torch's import only once the first frame is painted: it holds the GIL for seconds.
             self.call_after_refresh(self._start_loading)
 
-    def on_resize(self) -> None:
-        self.query_one(Footer).compact = self.size.width < FULL_FOOTER_WIDTH
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In review, the commands that only a live run has are neither in the footer nor bound."""
+        command = COMMANDS_BY_ACTION.get(action)
+        reviewing = self._inspector is not None and self._live is None
+        return not (command is not None and command.live_only and reviewing)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: ``self.size`` can still be the old one here, which left the footer a resize behind.
+        self.query_one(CommandFooter).fit(event.size.width, review=self.frame.read_only)
 
     def on_unmount(self) -> None:
         if self._engine is not None:
@@ -130,9 +154,14 @@ class TamiyoApp(App[None]):
     def _apply(self, update: Update) -> None:
         self._show(update.frame)
         if update.notice:
+            self.clear_notifications()  # the newest one only: surplus keys never pile toasts over the why
             self.notify(update.notice, severity=update.severity)
+        # The run-stop rule: a run stops by itself at the end and at a rejected action (or an error), so the
+        # rejection stays on screen; space runs on from there.
         if self.running and (update.frame.done or update.severity != "information"):
             self._stop_running()
+            if not update.frame.done:
+                self.notify("Run stopped at the rejection: space runs on from here", timeout=8)
 
     def on_heads_panel_selected(self, event: HeadsPanel.Selected) -> None:
         self.query_one(WhyPanel).show(self.frame, event.selection)
@@ -141,10 +170,25 @@ class TamiyoApp(App[None]):
         inspector = self._inspector_or_notice()
         if inspector is not None:
             step = event.step
-            self._run_job(lambda: inspector.record(step), self._open_record)
+            self._run_job(lambda: inspector.record(step), lambda record: self._open_record(step, record))
 
-    def _open_record(self, record: DecisionRecord) -> None:
-        self.push_screen(RecordScreen(record))
+    def on_timeline_moved(self, event: Timeline.Moved) -> None:
+        """In review the panels follow the timeline's cursor (a live run moves only by its keys)."""
+        inspector = self._inspector
+        if isinstance(inspector, ReviewInspector) and event.step != inspector.index:
+            step = event.step
+            self._run_job(lambda: inspector.go_to(step), self._apply)
+
+    def _open_record(self, step: int, record: DecisionRecord) -> None:
+        self.push_screen(RecordScreen(record, step, self._fetch_record, self._last_step()))
+
+    def _fetch_record(self, step: int, then: Callable[[DecisionRecord], None]) -> None:
+        inspector = self._inspector
+        if inspector is not None:
+            self._run_job(lambda: inspector.record(step), then)
+
+    def _last_step(self) -> int:
+        return max((item.step for item in self.frame.timeline if isinstance(item, TimelineRow)), default=0)
 
     # --- the engine ---------------------------------------------------------------------------------
 
@@ -164,9 +208,8 @@ class TamiyoApp(App[None]):
         self._apply(update)
 
     def _load_failed(self, error: Exception) -> None:
-        """The session cannot start (a checkpoint that is not one, a device this machine lacks): no key could
-        help, so the app exits with the bad-input code. ``load_error`` keeps the message; bad input keeps
-        its own words, the line ``tamiyo-tui run`` prints for the same input, and the launcher prints it."""
+        """The session cannot start (a bad checkpoint, a missing device): the app exits with the bad-input
+        code; ``load_error`` keeps the line ``tamiyo-tui run`` prints for it, which the launcher prints."""
         message = str(error) if isinstance(error, InputError) else f"could not load the policy: {error}"
         self.load_error = message
         self._show(dataclasses.replace(self.frame, error=message))
@@ -298,12 +341,60 @@ class TamiyoApp(App[None]):
         if live is not None:
             self._run_job(live.toggle_sampling, self._apply)
 
-    def action_export(self) -> None:
+    def action_export(self, then: Callable[[], None] | None = None) -> None:
         live = self._live_or_notice("export")
         if live is None or self._export_path is None:
             return
         path = self._export_path
-        self._run_job(lambda: live.export(path), lambda count: self.notify(f"Exported {count} decisions to {path}"))
+
+        def done(exported: Exported) -> None:
+            self.notify(exported.notice(), timeout=8)
+            if then is not None:
+                then()
+
+        self._run_job(lambda: live.export(path), done)
+
+    def action_branches(self) -> None:
+        live = self._live_or_notice("branches")
+        if live is None:
+            return
+        self._stop_running()
+
+        def switch(branch: int | None) -> None:
+            if branch is not None:
+                self._run_job(lambda: live.switch_branch(branch), self._apply)
+
+        self._run_job(live.branch_list, lambda views: self.push_screen(BranchesScreen(views), switch))
+
+    async def action_quit(self) -> None:
+        """Quit; a live run with decisions not exported asks first (export and quit, quit, stay)."""
+        live = self._live
+        if live is None or self.busy or not live.unsaved:
+            self.exit()
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit()
+            elif choice == "export":
+                self.action_export(then=self.exit)
+
+        self.push_screen(QuitScreen(), answer)
+
+    def action_jump(self, direction: int) -> None:
+        inspector = self._inspector_or_notice()
+        if inspector is not None:
+            self._stop_running()
+            kind = self._jump_kind
+            self._run_job(lambda: inspector.jump(kind, direction), self._apply)
+
+    def action_cycle_jump(self) -> None:
+        self._jump_kind = JUMP_KINDS[(JUMP_KINDS.index(self._jump_kind) + 1) % len(JUMP_KINDS)]
+        self.query_one(Timeline).show_jump_kind(self._jump_kind)
+        self.notify(f"]/[ now jump to the next / previous {JUMP_LABELS[self._jump_kind]}")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_read(self) -> None:
+        self.push_screen(ReaderScreen(self.frame, self.query_one(HeadsPanel).selection))

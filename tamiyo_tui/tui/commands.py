@@ -22,12 +22,22 @@ class Command:
     description: str
     in_footer: bool = True
     live_only: bool = False  # not available when reviewing a recorded run
+    # In the live footer only from this many columns (narrower: in help and the palette); review has room.
+    footer_min_width: int = 0
 
 
 COMMANDS: tuple[Command, ...] = (
     Command("step", ("n", "right"), "n/→", "step", "Step", "Take the next decision"),
     Command("back", ("b", "left"), "b/←", "back", "Back", "Step back to the state before the last decision (exact)"),
-    Command("run", ("space",), "␣", "toggle_run", "Run", "Run: step every 0.3 s until paused or done; again pauses"),
+    Command(
+        "run",
+        ("space",),
+        "␣",
+        "toggle_run",
+        "Run",
+        "Run: step every 0.3 s; stops by itself at a rejected action and at the end; again pauses",
+    ),
+    Command("read", ("w",), "w", "read", "Read", "Read in full what the panels cut: narration, why, reasons, outcome"),
     Command(
         "override",
         ("o",),
@@ -45,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
         "Switch",
         "Switch the acting bundle (LSTM ⇄ heuristic) at this position",
         live_only=True,
+        footer_min_width=100,
     ),
     Command(
         "compare",
@@ -62,8 +73,8 @@ COMMANDS: tuple[Command, ...] = (
         "toggle_sampling",
         "Sampling",
         "Toggle deterministic (most likely option) / sampled decisions",
-        in_footer=False,
         live_only=True,
+        footer_min_width=100,
     ),
     Command(
         "export",
@@ -71,12 +82,49 @@ COMMANDS: tuple[Command, ...] = (
         "e",
         "export",
         "Export",
-        "Write the decisions so far to <scenario>-decisions.jsonl",
-        in_footer=False,
+        "Write the decisions so far and every abandoned branch to <scenario>-decisions.jsonl (never over one)",
         live_only=True,
+        footer_min_width=100,
+    ),
+    Command(
+        "jump_next",
+        ("right_square_bracket",),
+        "]",
+        "jump(1)",
+        "Jump→",
+        "Jump to the next decision of the kind f picks (rejected, disagreement, high entropy, low probability)",
+        footer_min_width=160,
+    ),
+    Command(
+        "jump_previous",
+        ("left_square_bracket",),
+        "[",
+        "jump(-1)",
+        "←Jump",
+        "Jump to the previous decision of the kind f picks",
+        footer_min_width=160,
+    ),
+    Command(
+        "jump_kind",
+        ("f",),
+        "f",
+        "cycle_jump",
+        "Find",
+        "Change what ]/[ jump to: rejected action → disagreement → high entropy → low-probability draw",
+        footer_min_width=160,
+    ),
+    Command(
+        "branches",
+        ("B",),
+        "B",
+        "branches",
+        "Branches",
+        "List every branch (none is ever dropped) and switch to any of them",
+        live_only=True,
+        footer_min_width=160,
     ),
     Command("help", ("question_mark",), "?", "help", "Help", "List every key"),
-    Command("quit", ("q",), "q", "quit", "Quit", "Quit tamiyo-tui"),
+    Command("quit", ("q",), "q", "quit", "Quit", "Quit tamiyo-tui (asks first when decisions are not exported)"),
 )
 COMMANDS_BY_ACTION: dict[str, Command] = {command.action: command for command in COMMANDS}
 assert len(COMMANDS_BY_ACTION) == len(COMMANDS), "two commands share an action"
@@ -85,14 +133,22 @@ assert len(COMMANDS_BY_ACTION) == len(COMMANDS), "two commands share an action"
 PANEL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("heads panel", "↑/↓ or k/j", "previous / next option (the why panel explains it)"),
     ("heads panel", "shift+↑/↓ or K/J", "previous / next head"),
-    ("timeline", "↑/↓ or k/j, enter, click", "pick a decision and open its full record"),
+    ("timeline", "↑/↓ or k/j, enter, click", "pick a decision and open its full record (review: the panels follow)"),
+    ("record", "→/n, ←/b", "the next / previous decision's record"),
+    ("reader (w), record", "↑/↓, home/end, esc", "scroll, close"),
     ("override", "↑/↓, ←/→, enter, esc", "pick a head, change its option, carry out, cancel"),
     ("any screen", "tab", "move focus between panels"),
     ("any screen", "ctrl+p", "command palette (every command above)"),
 )
 
 
-_KEY_GLYPHS = {"right": "→", "left": "←", "question_mark": "?"}
+_KEY_GLYPHS = {
+    "right": "→",
+    "left": "←",
+    "question_mark": "?",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+}
 
 
 def keys_label(command: Command) -> str:

@@ -43,6 +43,9 @@ BRANCH = "⑂"
 NOTE = "✎"
 COOLDOWN = "⏳"
 NO_VALUE = "—"
+SWITCH = "⇄"
+OFF_SCRIPT = "⚠"
+NOT_READ = "○"  # a head the chosen op does not read: whatever it picks changes nothing
 
 MODE_ARROWS: dict[str, str] = {AlphaMode.UP.name: "↑", AlphaMode.DOWN.name: "↓", AlphaMode.HOLD.name: "·"}
 assert set(MODE_ARROWS) == {mode.name for mode in AlphaMode}, "MODE_ARROWS out of sync"

@@ -492,3 +492,25 @@ def test_an_unknown_active_bundle_is_refused(scenario: Scenario) -> None:
     policies = load_policies(resolve_policy("heuristic"), scenario, "cpu")
     with pytest.raises(ValueError, match="bundle 'ppo' is not loaded"):
         InspectionSession(scenario, policies.runner, active="ppo")
+
+
+def test_switching_to_an_abandoned_branch_replays_it_exactly_and_keeps_the_other(
+    make_session: SessionFactory,
+) -> None:
+    session = make_session("lstm")
+    original = run_steps(session, 12)
+    session.go_to(6)
+    forced = session.override(WAIT)
+    step_to(session, 9)
+    replaced = session.records()
+
+    session.switch_branch(0)
+
+    assert session.position == 6  # where the two part
+    assert [(b.branch, b.fork_step, len(b.entries)) for b in session.branches] == [(1, 6, 3)]
+    assert step_to(session, 12) == original[6:]  # the abandoned future, exactly
+    session.switch_branch(1)
+    assert session.position == 6
+    assert step_to(session, 9) == replaced[6:] and replaced[6] == forced
+    with pytest.raises(ValueError, match="no abandoned branch 7"):
+        session.switch_branch(7)

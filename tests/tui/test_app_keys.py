@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
-from tui_harness import WIDE, lesson_app, outcome, press, screen, settle, until
+from tui_harness import WIDE, choose, lesson_app, outcome, press, screen, settle, until
 
 from tamiyo_tui.session.jsonl import read_run
 from tamiyo_tui.tui.app import TamiyoApp
 from tamiyo_tui.tui.commands import COMMANDS, keys_label
 from tamiyo_tui.tui.screens.compare import CompareScreen
 from tamiyo_tui.tui.screens.help import HelpScreen
-from tamiyo_tui.tui.screens.override import HeadChoice, OverrideScreen
+from tamiyo_tui.tui.screens.override import OverrideScreen
 from tamiyo_tui.tui.screens.record import RecordScreen
 from tamiyo_tui.tui.widgets.heads import HeadsPanel, Selection
 from tamiyo_tui.tui.widgets.why import WhyPanel
@@ -34,14 +33,16 @@ async def test_the_first_frame_shows_the_scenario_and_then_the_policy(tmp_path: 
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         text = screen(app)
-        assert "⏸ paused · epoch 1/14 · heuristic · cpu · sample · UI lesson" in text
+        assert "⏸ paused · epoch 1/14 · heuristic ⇄ lstm (untrained) · cpu · sample · UI lesson" in text
         assert "✎ r0c1 cools down after a prune" in text
         assert "TRAINING" in text
         assert "EMBARGOED ⏳4" in text  # 5 − epochs in stage (1) epochs of embargo left
         assert "disabled" in text
         assert "value —" in text  # the heuristic has no value function
         assert "⊘FOSSILIZE" in text  # masked: a glyph, never a number
-        assert "0.00 · 1 valid" in text  # style: forced to SIGMOID_ADD, not collapsed
+        assert "op           Hₙ 0.00 · 3 valid  ▶ ADVANCE" in text  # Hₙ: the normalized entropy
+        # style is not read by ADVANCE: marked so, with no entropy that would look collapsed
+        assert "style        ○ not read by ADVANCE  ▶ SIGMOID_ADD" in text
 
 
 async def test_n_and_right_each_take_one_decision(tmp_path: Path) -> None:
@@ -53,10 +54,10 @@ async def test_n_and_right_each_take_one_decision(tmp_path: Path) -> None:
         await press(pilot, "right", "n")
         text = screen(app)
         assert "epoch 4/14" in text
-        assert "0 e1   ✓ ADVANCE r0c0 policy" in text
-        assert "2 e3   ✓ WAIT policy ✎ Watch the op head" in text
+        assert "0 e1   ✓ ADVANCE r0c0 heuristic" in text
+        assert "2 e3   ✓ WAIT heuristic ✎ Watch the op head" in text
         assert "BLENDING" in text  # r0c0 advanced from TRAINING on epoch 1
-        assert "last: epoch 3 · policy WAIT ✓" in text
+        assert "last: epoch 3 · heuristic WAIT ✓" in text
 
 
 async def test_b_and_left_step_back_and_keep_the_future_on_the_timeline(tmp_path: Path) -> None:
@@ -69,8 +70,8 @@ async def test_b_and_left_step_back_and_keep_the_future_on_the_timeline(tmp_path
         await press(pilot, "left")
         text = screen(app)
         assert "epoch 2/14" in text
-        assert "── now · epoch 2 ──" in text
-        assert "2 e3   ✓ WAIT policy" in text  # still on the timeline, replayed by the next step
+        assert "── now · epoch 2 · heuristic acts ──" in text
+        assert "2 e3   ✓ WAIT heuristic" in text  # still on the timeline, replayed by the next step
         await press(pilot, "left", "left")
         assert "epoch 1/14" in status_line(app)
         assert "TRAINING" in screen(app)
@@ -96,18 +97,6 @@ async def test_space_runs_until_paused_and_stops_at_the_end(tmp_path: Path) -> N
         await until(pilot, lambda: app.frame.done and not app.running, "the run stopped at the end")
         assert "■ done" in status_line(app)
         assert "epoch 6/6" in status_line(app)
-
-
-async def choose(pilot: Pilot[object], head: str, option: str) -> None:
-    """Cycle one head of the override modal to ``option`` with real key presses."""
-    choice = pilot.app.screen.query_one(f"#choice-{head}", HeadChoice)
-    while not choice.has_focus:
-        await pilot.press("down")
-    for _ in range(len(choice.verdicts)):
-        if choice.verdict.option == option:
-            return
-        await pilot.press("right")
-    raise AssertionError(f"{head} has no option {option}")
 
 
 async def test_o_forces_a_masked_action_and_shows_the_rejection(tmp_path: Path) -> None:
@@ -153,16 +142,28 @@ async def test_p_switches_the_acting_bundle_and_d_toggles_sampling(tmp_path: Pat
     app = lesson_app(tmp_path, policy="lstm")
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        assert "epoch 1/14 · lstm · cpu · sample · UI lesson" in status_line(app)
+        # The acting bundle first, then the one p switches to; an LSTM without a checkpoint says so.
+        assert "epoch 1/14 · lstm (untrained) ⇄ heuristic · cpu · sample · UI lesson" in status_line(app)
         assert "‖h‖" in screen(app)  # the LSTM reports its hidden-state norm
         await press(pilot, "n", "p")
         text = screen(app)
-        assert "epoch 2/14 · heuristic (lstm) · cpu" in text
+        assert "epoch 2/14 · heuristic ⇄ lstm (untrained) · cpu" in text
         assert "heuristic · value —" in text
-        await press(pilot, "p")
-        assert "epoch 2/14 · lstm · cpu · sample" in status_line(app)
+        assert "── now · epoch 2 · heuristic acts ──" in text
+        await press(pilot, "n")
+        text = screen(app)
+        rows = {
+            line.split("│")[1].split()[0]: line.split("│")[1]
+            for line in text.splitlines()
+            if " e1 " in line or " e2 " in line
+        }
+        assert " lstm" in rows["0"]  # which bundle acted, on every row
+        assert "⇄ switched to heuristic" in text  # and where the switch happened
+        assert " heuristic" in rows["1"]
+        await press(pilot, "b", "p")
+        assert "epoch 2/14 · lstm (untrained) ⇄ heuristic · cpu · sample" in status_line(app)
         await press(pilot, "d")
-        assert "epoch 2/14 · lstm · cpu · deterministic" in status_line(app)
+        assert "epoch 2/14 · lstm (untrained) ⇄ heuristic · cpu · deterministic" in status_line(app)
         op = app.frame.decision.heads["op"]
         assert op.chosen == op.options[op.probs.index(max(op.probs))]  # the most likely option
         await press(pilot, "d")
@@ -179,13 +180,20 @@ async def test_c_compares_both_bundles_and_marks_disagreements(tmp_path: Path) -
         assert set(view.bundles) == {"lstm", "heuristic"}
         text = screen(app)
         assert "Compare at epoch 1:" in text
-        assert f"{len(view.disagreements)} of 8 heads disagree" in text
-        assert "lstm (acting)" in text
+        relevant = [compared for compared in view.heads if compared.relevant]
+        assert f"{len(view.disagreements)} of {len(relevant)} relevant heads disagree" in text
+        assert "lstm (untrained) (acting)" in text
+        assert "p(heur)" in text and "p(lstm)" in text and "TV" in text
         assert view.disagreements, "an untrained LSTM and the heuristic agree on every head"
         for compared in view.heads:
             cells = [f"{option} {prob:.2f}" for option, prob in compared.choices.values()]
             row = next(line for line in text.splitlines() if all(cell in line for cell in cells))
-            assert ("≠" in row) == (not compared.agree), row
+            if compared.relevant:
+                assert ("≠" in row) == (not compared.agree), row
+                assert f"{compared.divergence:.2f}" in row
+            else:  # a head one of the two ops does not read: marked, never counted
+                assert "○" in row and "≠" not in row, row
+        assert view.heads[0].head == "op" and view.heads[0].relevant  # the op head always counts
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, CompareScreen)

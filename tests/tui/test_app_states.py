@@ -75,7 +75,13 @@ async def test_the_compact_layout_fits_80x24_and_survives_resizing(tmp_path: Pat
         text = screen(app)
         assert len(text.splitlines()) == 24
         assert all(len(line) <= 80 for line in text.splitlines())
-        for visible in ("⏸ paused · epoch 1/14 · heuristic · cpu", "TRAINING", "EMBARGOED ⏳4", "▶ ADVANCE", "q Quit"):
+        for visible in (
+            "⏸ paused · epoch 1/14 · heuristic ⇄ lstm (untrained) · cpu",
+            "TRAINING",
+            "EMBARGOED ⏳4",
+            "▶ ADVANCE",
+            "q Quit",
+        ):
             assert visible in text
         assert "in stage" not in text  # compact three-line slot cards
         await pilot.resize_terminal(*WIDE)
@@ -87,3 +93,21 @@ async def test_the_compact_layout_fits_80x24_and_survives_resizing(tmp_path: Pat
         await pilot.resize_terminal(*NARROW)
         await press(pilot, "n")
         assert "epoch 2/14" in screen(app)
+
+
+async def test_the_footer_follows_each_resize_at_once_and_keeps_quit(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        footer = screen(app).splitlines()[-1]
+        assert "d Sampling" in footer and "e Export" in footer and "] Jump→" in footer and "q Quit" in footer
+        await pilot.resize_terminal(*NARROW)
+        await settle(pilot)
+        footer = screen(app).splitlines()[-1]
+        assert "q Quit" in footer and "w Read" in footer  # not one resize behind
+        assert "e Export" not in footer and len(footer) <= 80
+        await pilot.resize_terminal(*WIDE)
+        await settle(pilot)
+        footer = screen(app).splitlines()[-1]
+        assert "d Sampling" in footer and "e Export" in footer and "q Quit" in footer
+        assert "] Jump→" not in footer  # below 160 columns the jump keys are in help and the palette only

@@ -8,34 +8,17 @@ meaning (⊘ masked, ▶ chosen, ✓/✗, ⏳) are characters. Regenerate after 
 
 from __future__ import annotations
 
-import difflib
-import os
 from pathlib import Path
 
 import pytest
-from tui_harness import NARROW, WIDE, press, screen, settle
+from tui_harness import NARROW, WIDE, assert_matches_snapshot, press, screen, settle
 
 from tamiyo_tui.tui.launch import build_live_app
 
 pytestmark = pytest.mark.timeout(60)
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 LESSON = Path(__file__).resolve().parents[2] / "scenarios" / "01-first-seed.yaml"
-UPDATE = os.environ.get("TAMIYO_UPDATE_SNAPSHOTS") == "1"
 STEPS = 8  # epoch 9: a seed in TRAINING, a lesson note, eight decisions on the timeline
-
-
-def assert_matches_snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / f"{name}.txt"
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.is_file(), f"no snapshot {path.name}: run with TAMIYO_UPDATE_SNAPSHOTS=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    if text != expected:
-        diff = "\n".join(difflib.unified_diff(expected.splitlines(), text.splitlines(), "snapshot", "screen"))
-        pytest.fail(f"{path.name} differs (TAMIYO_UPDATE_SNAPSHOTS=1 regenerates it):\n{diff}")
 
 
 @pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])

@@ -57,10 +57,29 @@ def test_masked_options_carry_a_glyph_and_no_number(frame) -> None:
     plain = text.plain
     assert "⊘FOSSILIZE  " in plain and "⊘FOSSILIZE 0" not in plain
     assert "▶ADVANCE 0.33" in plain
-    assert "style        0.00 · 1 valid  ▶ SIGMOID_ADD" in plain
+    assert "slot         Hₙ 1.00 · 2 valid  ▶ r0c0" in plain
     assert "lstm · value +0.250 · ‖h‖ 1.50" in plain
-    raw = next(line for line in plain.splitlines() if line.strip().startswith("raw"))
-    assert raw.split()[1:] == ["+0.50", "⊘", "⊘", "+0.50", "⊘", "+0.50"]
+    assert "Hₙ normalized entropy" in plain  # the number before "· N valid" says what it is
+    lines = plain.splitlines()
+    labels = next(line for line in lines if line.strip().startswith("logits"))
+    assert labels.split()[1:] == ["WAIT", "⊘GERM", "⊘SETα", "PRUNE", "⊘FOSS", "ADV"]
+    raw = next(line for line in lines if line.strip().startswith("raw"))
+    assert raw.split()[1:] == ["+0.50", "-1e4", "-1e4", "+0.50", "-1e4", "+0.50"]  # the network's own opinion
+    masked = next(line for line in lines if line.strip().startswith("masked"))
+    assert masked.split()[1:] == ["+0.50", "⊘", "⊘", "+0.50", "⊘", "+0.50"]
+
+
+def test_heads_the_op_does_not_read_are_marked_folded_and_say_what_forced_them(frame) -> None:
+    text, lines = heads_text(decided(frame, {"op": "WAIT"}), 120, Selection("op", 0))
+    plain = text.plain
+    assert "style        ○ not read by WAIT  ▶ SIGMOID_ADD\n" in plain  # no entropy that looks collapsed
+    assert "LINEAR_ADD" not in plain  # folded to its title line
+    assert not any(selection.head == "style" for selection in lines)
+    text, lines = heads_text(decided(frame, {"op": "WAIT"}), 120, Selection("style", 0))
+    assert "[⊘LINEAR_ADD]" in text.plain  # picking an option of it unfolds it
+    assert "style        ○ not read by WAIT  ▶ SIGMOID_ADD · Hₙ 0.00 · 1 valid" in text.plain
+    text, _ = heads_text(decided(frame, {"op": "ADVANCE"}), 120, Selection("op", 0))
+    assert "slot         Hₙ" in text.plain and "style        ○ not read by ADVANCE" in text.plain
 
 
 def test_loading_lists_the_masks_without_probabilities(frame) -> None:
@@ -71,26 +90,29 @@ def test_loading_lists_the_masks_without_probabilities(frame) -> None:
 
 
 def test_options_wrap_between_tokens_and_the_selection_knows_its_line(frame) -> None:
-    text, lines = heads_text(decided(frame, {}), 46, Selection("blueprint", 12))  # the heads panel at 80×24
+    chosen = {"op": "GERMINATE"}  # reads every head but alpha_speed and alpha_curve
+    text, lines = heads_text(decided(frame, chosen), 46, Selection("blueprint", 12))  # the heads panel at 80×24
     rows = text.plain.split("\n")
     assert all(len(row) <= 46 for row in rows)
     assert "[⊘FLEX_ATTENTION]" in rows[lines[Selection("blueprint", 12)]]
-    assert set(lines) == {Selection(h, i) for h in HEAD_DISPLAY_ORDER for i in range(len(frame.verdicts[h]))}
+    read = [h for h in HEAD_DISPLAY_ORDER if h not in ("alpha_speed", "alpha_curve")]
+    assert set(lines) == {Selection(h, i) for h in read for i in range(len(frame.verdicts[h]))}
 
 
 def test_the_timeline_marks_now_branches_and_the_future(frame) -> None:
-    row = TimelineRow(0, 1, "ADVANCE r0c0", "policy", True, 0)
-    future = TimelineRow(1, 2, "WAIT", "policy", True, 0, future=True)
+    row = TimelineRow(0, 1, "ADVANCE r0c0", "policy", True, 0, bundle="heuristic")
+    future = TimelineRow(1, 2, "WAIT", "policy", True, 0, future=True, bundle="lstm")
     live = dataclasses.replace(frame, position=1, epoch=2, timeline=(row, BranchMarker(1, 0, 3), future))
     rows, cursor = timeline_rows(live)
     assert [r.text.plain.strip() for r in rows] == [
-        "0 e1   ✓ ADVANCE r0c0 policy",
+        "0 e1   ✓ ADVANCE r0c0 heuristic",
         "⑂ branch 0 abandoned at step 1 (3 steps)",
-        "── now · epoch 2 ──",
-        "1 e2   ✓ WAIT policy",
+        "── now · epoch 2 · heuristic acts ──",
+        "⇄ switched to lstm",
+        "1 e2   ✓ WAIT lstm",
     ]
     assert cursor == 0
-    assert [r.step for r in rows] == [0, None, None, 1]
+    assert [r.step for r in rows] == [0, None, None, None, 1]
 
 
 @pytest.mark.parametrize(

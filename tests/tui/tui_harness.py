@@ -6,14 +6,18 @@ the lead owns.
 
 from __future__ import annotations
 
+import difflib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from tamiyo_tui.tui.app import TamiyoApp
 from tamiyo_tui.tui.capture import screen_text
 from tamiyo_tui.tui.launch import build_live_app
+from tamiyo_tui.tui.screens.override import HeadChoice
 from tamiyo_tui.tui.widgets.text_line import TextLine
 
 # Epoch 1: r0c0 TRAINING (FOSSILIZE is masked: no HOLDING seed), r0c1 EMBARGOED (cooldown), r0c2 disabled.
@@ -38,6 +42,8 @@ events:
 """
 WIDE = (120, 40)
 NARROW = (80, 24)
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE_SNAPSHOTS = os.environ.get("TAMIYO_UPDATE_SNAPSHOTS") == "1"
 # Upper bound on idle round trips while waiting for a condition; a bound, never a sleep.
 MAX_ROUNDS = 4000
 
@@ -88,6 +94,33 @@ async def press(pilot: Pilot[object], *keys: str) -> None:
         await settle(pilot)
 
 
+async def choose(pilot: Pilot[object], head: str, option: str) -> None:
+    """Cycle one head of the override modal to ``option`` with real key presses."""
+    choice = pilot.app.screen.query_one(f"#choice-{head}", HeadChoice)
+    while not choice.has_focus:
+        await pilot.press("down")
+    for _ in range(len(choice.verdicts)):
+        if choice.verdict.option == option:
+            return
+        await pilot.press("right")
+    raise AssertionError(f"{head} has no option {option}")
+
+
+async def override(pilot: Pilot[object], **action: str) -> None:
+    """``o``, each head set as given, enter: the override carried out and shown."""
+    await pilot.press("o")
+    await pilot.pause()
+    for head, option in action.items():
+        await choose(pilot, head, option)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def notices(app: TamiyoApp) -> str:
+    """The words of the toasts on screen, as one line (a toast wraps its text in its own box)."""
+    return " · ".join(notification.message for notification in app._notifications)
+
+
 def screen(app: TamiyoApp) -> str:
     return screen_text(app)
 
@@ -95,3 +128,17 @@ def screen(app: TamiyoApp) -> str:
 def outcome(app: TamiyoApp) -> str:
     """The outcome line's words, however the terminal width wrapped them."""
     return str(app.query_one("#outcome", TextLine).text)
+
+
+def assert_matches_snapshot(name: str, text: str) -> None:
+    """``text`` equals ``snapshots/NAME.txt`` (with TAMIYO_UPDATE_SNAPSHOTS=1: becomes it)."""
+    path = SNAPSHOTS / f"{name}.txt"
+    if UPDATE_SNAPSHOTS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.is_file(), f"no snapshot {path.name}: run with TAMIYO_UPDATE_SNAPSHOTS=1 to create it"
+    expected = path.read_text(encoding="utf-8")
+    if text != expected:
+        diff = "\n".join(difflib.unified_diff(expected.splitlines(), text.splitlines(), "snapshot", "screen"))
+        pytest.fail(f"{path.name} differs (TAMIYO_UPDATE_SNAPSHOTS=1 regenerates it):\n{diff}")

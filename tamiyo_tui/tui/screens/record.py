@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -121,17 +122,44 @@ def record_renderable(record: DecisionRecord) -> Group:
     return Group(title, Text(), _facts(record), Text(), _heads(record), Text(), _observation(record))
 
 
-class RecordScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "Close")]
+# Asks for the record of a step and hands it to the callback once it is there (the app's engine thread).
+Fetch = Callable[[int, Callable[[DecisionRecord], None]], None]
 
-    def __init__(self, record: DecisionRecord) -> None:
+
+class RecordScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss", "Close"),
+        Binding("right,n", "neighbour(1)", "Next record"),
+        Binding("left,b", "neighbour(-1)", "Previous record"),
+    ]
+
+    def __init__(
+        self, record: DecisionRecord, step: int | None = None, fetch: Fetch | None = None, last_step: int = 0
+    ) -> None:
+        """``step``: the timeline's number of the record (in review its place in the file), from 0 to
+        ``last_step``; ``fetch`` gets a neighbour's record."""
         super().__init__()
         self.record = record
+        self.step = record.step if step is None else step
+        self._fetch = fetch
+        self._last_step = last_step
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="record-dialog", classes="dialog"):
             yield Static(record_renderable(self.record), id="record-body")
-            yield Static("esc closes · ↑/↓ scroll", classes="dialog-hint")
+            yield Static("esc closes · ↑/↓ scroll · →/n next record · ←/b previous", classes="dialog-hint")
+
+    def action_neighbour(self, delta: int) -> None:
+        step = self.step + delta
+        if self._fetch is None or not 0 <= step <= self._last_step:
+            self.notify("No record " + ("after" if delta > 0 else "before") + " this one", severity="warning")
+            return
+        self._fetch(step, lambda record: self.show(step, record))
+
+    def show(self, step: int, record: DecisionRecord) -> None:
+        self.step, self.record = step, record
+        self.query_one("#record-body", Static).update(record_renderable(record))
+        self.query_one("#record-dialog", VerticalScroll).scroll_home(animate=False)
 
     def on_mount(self) -> None:
         self.query_one("#record-dialog").focus()

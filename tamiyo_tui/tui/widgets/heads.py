@@ -22,6 +22,7 @@ from tamiyo_tui.tui.visuals import (
     ERROR_STYLE,
     MASKED,
     MASKED_STYLE,
+    NOT_READ,
     fmt_logit,
     fmt_prob,
     fmt_value,
@@ -41,8 +42,21 @@ class Selection:
 
 
 def entropy_label(record: HeadRecord) -> str:
-    """``0.00 · 1 valid`` reads as *forced*, not *collapsed*: the count is why the entropy is what it is."""
-    return f"{record.entropy:.2f} · {record.valid_count} valid"
+    """``Hₙ 0.00 · 1 valid`` reads as *forced*, not *collapsed*: the count is why the entropy is what it is
+    (Hₙ: the normalized entropy, 0 = one option certain, 1 = every valid option equally likely)."""
+    return f"{ENTROPY} {record.entropy:.2f} · {record.valid_count} valid"
+
+
+ENTROPY = "Hₙ"
+LEGEND = f"{ENTROPY} normalized entropy · {NOT_READ} head not read by the op"
+
+
+def short_option(option: str) -> str:
+    """An option's name in a logit column's five cells."""
+    return SHORT_OPTIONS.get(option, option[: LOGIT_WIDTH - 1])
+
+
+SHORT_OPTIONS = {"GERMINATE": "GERM", "SET_ALPHA_TARGET": "SETα", "FOSSILIZE": "FOSS", "ADVANCE": "ADV"}
 
 
 def _summary_line(frame: Frame, width: int) -> Text:
@@ -97,39 +111,61 @@ def _flow(tokens: list[Text], width: int) -> tuple[list[Text], list[int]]:
     return lines, placed
 
 
-def _logit_line(label: str, values: tuple[float, ...], verdicts: tuple[OptionVerdict, ...]) -> Text:
-    line = Text(f"{INDENT}{label:<7}", style="dim")
-    for value, verdict in zip(values, verdicts, strict=True):
-        cell = fmt_logit(value) if verdict.allowed else MASKED
-        line.append(f"{cell:>{LOGIT_WIDTH}}", style="" if verdict.allowed else "dim")
-    return line
+def _logit_lines(record: HeadRecord, verdicts: tuple[OptionVerdict, ...]) -> list[Text]:
+    """The op's logits in labelled columns: what the network said (raw, masked options included: a debugger
+    wants to see that its favourite was masked) and what the mask left (masked: ⊘)."""
+    labels = Text(f"{INDENT}{'logits':<7}", style="dim")
+    raw = Text(f"{INDENT}{'raw':<7}", style="dim")
+    masked = Text(f"{INDENT}{'masked':<7}", style="dim")
+    for index, verdict in enumerate(verdicts):
+        name = short_option(verdict.option) if verdict.allowed else MASKED + short_option(verdict.option)[:4]
+        labels.append(f"{name:>{LOGIT_WIDTH}}", style="bold" if record.chosen == verdict.option else "")
+        raw.append(f"{fmt_logit(record.raw_logits[index]):>{LOGIT_WIDTH}}", style="" if verdict.allowed else "italic")
+        cell = fmt_logit(record.masked_logits[index]) if verdict.allowed else MASKED
+        masked.append(f"{cell:>{LOGIT_WIDTH}}", style="" if verdict.allowed else "dim")
+    return [labels, raw, masked]
 
 
 def heads_text(frame: Frame, width: int, selection: Selection | None) -> tuple[Text, dict[Selection, int]]:
     """The panel's text at ``width`` cells, and the line each option landed on (to scroll to it)."""
-    lines: list[Text] = [_summary_line(frame, width)]
+    lines: list[Text] = [*_summary_line(frame, width).split("\n"), Text(LEGEND, style="dim")]
     where: dict[Selection, int] = {}
+    decision = frame.decision
     for head in HEAD_DISPLAY_ORDER:
         verdicts = frame.verdicts[head]
-        record = frame.decision.heads[head] if frame.decision is not None else None
-        title = Text(f"{head:<{HEAD_NAME_WIDTH}}", style="bold")
-        if record is not None:
+        record = decision.heads[head] if decision is not None else None
+        read = decision is None or decision.reads(head)
+        title = Text(f"{head:<{HEAD_NAME_WIDTH}}", style="bold" if read else "dim")
+        if record is not None and not read:
+            # Carried along, changes nothing: say what made it irrelevant before any number that looks collapsed.
+            # No entropy on the title: a forced-irrelevant head is not a collapsed one (unfolded, its options say).
+            title.append(f"{NOT_READ} not read by {decision.op}", style="yellow")  # type: ignore[union-attr]
+            title.append(f"  {CHOSEN} {record.chosen}", style="dim")
+            if selection is not None and selection.head == head:
+                title.append(f" · {entropy_label(record)}", style="dim")
+        elif record is not None:
             # The entropy first: a narrow panel cuts the chosen option's name, which the options show too.
             title.append(entropy_label(record), style="cyan")
             title.append(f"  {CHOSEN} {record.chosen}", style="bold")
         else:
             title.append(f"{sum(v.allowed for v in verdicts)} valid", style="cyan")
         lines.append(title)
+        if not read and selection is not None and selection.head != head:
+            continue  # folded to its title: shift+↓ to it unfolds its options (and the why explains them)
         tokens = [
             _option_token(verdict, index, record, selection == Selection(head, index))
             for index, verdict in enumerate(verdicts)
         ]
         flowed, placed = _flow(tokens, width)
+        if not read:
+            for line in flowed:
+                line.stylize("dim")
         where.update({Selection(head, index): len(lines) + line for index, line in enumerate(placed)})
         lines.extend(flowed)
         if head == "op" and record is not None:
-            lines.append(_logit_line("raw", record.raw_logits, verdicts))
-            lines.append(_logit_line("masked", record.masked_logits, verdicts))
+            lines.extend(_logit_lines(record, verdicts))
+    for line in lines:
+        line.truncate(width, overflow="ellipsis")
     text = Text("\n").join(lines)
     text.no_wrap = True
     text.overflow = "ellipsis"
@@ -142,6 +178,9 @@ class HeadsPanel(VerticalScroll, can_focus=True):
         Binding("up,k", "move(-1)", "Previous option", show=False),
         Binding("shift+down,J", "move_head(1)", "Next head", show=False),
         Binding("shift+up,K", "move_head(-1)", "Previous head", show=False),
+        # The arrows step everywhere (not the container's horizontal scroll): the key panel says so.
+        Binding("right", "app.step", "Step", show=False),
+        Binding("left", "app.back", "Back", show=False),
     ]
 
     class Selected(Message):
@@ -158,6 +197,7 @@ class HeadsPanel(VerticalScroll, can_focus=True):
         self._picked = False  # until the operator picks an option, the selection follows the chosen op
         self._lines: dict[Selection, int] = {}
         self._width = 0
+        self._visible = 0
         self._height = 0
 
     def compose(self) -> ComposeResult:
@@ -171,7 +211,8 @@ class HeadsPanel(VerticalScroll, can_focus=True):
         self._paint()
 
     def on_resize(self) -> None:
-        if self._frame is not None and self.scrollable_content_region.width != self._width:
+        region = self.scrollable_content_region
+        if self._frame is not None and (region.width, region.height) != (self._width, self._visible):
             self._paint()
 
     def action_move(self, delta: int) -> None:
@@ -198,15 +239,18 @@ class HeadsPanel(VerticalScroll, can_focus=True):
             return
         self._width = self.scrollable_content_region.width
         text, self._lines = heads_text(self._frame, max(self._width, 20), self.selection)
-        # The body never shrinks (blank lines pad it): a change of height would cost a layout pass over
-        # the whole screen, and wrapping makes the line count wobble from step to step.
+        # The body fills the panel (blank lines pad it) and grows only when its text does not fit, and then
+        # never shrinks: a change of height costs a layout pass over the whole screen, and wrapping makes
+        # the line count wobble from step to step. Text that fits never shows a scrollbar.
         lines = len(text.plain.split("\n"))
-        if lines < self._height:
-            text.append("\n" * (self._height - lines))
+        visible = self._visible = self.scrollable_content_region.height
+        height = max(lines, self._height) if lines > visible else visible
+        if lines < height:
+            text.append("\n" * (height - lines))
         body = self.query_one("#heads-body", TextLine)
-        if lines > self._height:
-            body.styles.height = lines  # the one case that needs a layout pass
-        self._height = max(lines, self._height)
+        if height != self._height:
+            body.styles.height = height
+        self._height = height
         body.set_text(text)
 
     def _option_count(self, head: str) -> int:

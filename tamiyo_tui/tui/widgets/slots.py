@@ -10,7 +10,14 @@ from textual.widget import Widget
 
 from tamiyo_tui.domain.slots import SlotConfig, SlotIdError, parse_slot_id
 from tamiyo_tui.session.records import ObservationSummary, SlotSummary
-from tamiyo_tui.tui.visuals import COOLDOWN, EMPTY_STAGE, MODE_ARROWS, alpha_bar, cooldown_left, stage_text
+from tamiyo_tui.tui.visuals import (
+    COOLDOWN,
+    EMPTY_STAGE,
+    MODE_ARROWS,
+    alpha_bar,
+    cooldown_left,
+    stage_text,
+)
 from tamiyo_tui.tui.widgets.text_line import TextLine
 
 # Below this many content rows a card folds its five lines into three (the compact layout).
@@ -32,7 +39,15 @@ def card_lines(summary: SlotSummary | None, *, enabled: bool, width: int, rows: 
     alpha = Text("α ").append_text(alpha_bar(summary.alpha, summary.alpha_target, width - 2 - len(numbers)))
     alpha.append(numbers)
     contribution = "—" if summary.contribution is None else f"{summary.contribution:+.2f}"
-    if rows >= FULL_CARD_ROWS:
+    if left is not None:
+        # The seed is gone (pruned): no age that grows, no contribution; the slot only counts down.
+        gone = Text("seed gone · cooling down" if width >= 24 else "seed gone", style="dim")
+        if rows >= FULL_CARD_ROWS:
+            lines = [stage, Text(f"was {summary.blueprint}", style="dim"), alpha, gone, Text("")]
+        else:
+            stage.append(f" was {summary.blueprint}", style="dim")
+            lines = [stage, alpha, gone]
+    elif rows >= FULL_CARD_ROWS:
         lines = [
             stage,
             Text(summary.blueprint),
@@ -42,7 +57,10 @@ def card_lines(summary: SlotSummary | None, *, enabled: bool, width: int, rows: 
         ]
     else:
         stage.append(f" {summary.blueprint}", style="")
-        lines = [stage, alpha, Text(f"st {summary.epochs_in_stage} · age {summary.age} · c {contribution}")]
+        counts = f"st {summary.epochs_in_stage} · age {summary.age} · c {contribution}"
+        if len(counts) > width:  # three cards side by side: the short form keeps every number
+            counts = f"st{summary.epochs_in_stage} age{summary.age} c{contribution}"
+        lines = [stage, alpha, Text(counts)]
     if not enabled:
         lines[-1] = Text("disabled", style="italic")
         for line in lines:

@@ -16,13 +16,21 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+# What the last visible row of a panel that marks its cuts ends with when more text follows below it.
+CUT_MARK = "…"
+CUT_HINT = " w: read all"
+
 
 class TextLine(Widget):
     """Its height comes from the stylesheet, so an update never needs a layout pass over the screen; an
-    update with the same text (most panels on most steps) costs nothing."""
+    update with the same text (most panels on most steps) costs nothing.
 
-    def __init__(self, **kwargs: object) -> None:
+    With ``mark_cut`` a text longer than the panel never loses its end silently: the last row that fits
+    ends with ``…`` and the key that shows the whole text (``w``, the reader)."""
+
+    def __init__(self, *, mark_cut: bool = False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.mark_cut = mark_cut
         self._text = Text()
         self._rows: list[Text] = []  # the text wrapped at ``_rows_width``
         self._rows_width = -1
@@ -50,6 +58,8 @@ class TextLine(Widget):
             for y in range(max(len(old_rows), len(self._rows)))
             if (old_rows[y] if y < len(old_rows) else None) != (self._rows[y] if y < len(self._rows) else None)
         ]
+        if self.mark_cut and changed and self.content_size.height > 0:
+            changed.append(self.content_size.height - 1)  # the cut mark follows the row count
         for y in changed:
             self._strips.pop(y, None)
         if changed:
@@ -72,6 +82,22 @@ class TextLine(Widget):
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return len(self._wrap(width))
 
+    @property
+    def is_cut(self) -> bool:
+        """More rows than the panel shows at its size."""
+        size = self.content_size
+        return size.width > 0 and len(self._wrap(size.width)) > size.height
+
+    def _row(self, y: int, width: int) -> Text:
+        row = self._rows[y]
+        if self.mark_cut and y == self.content_size.height - 1 and len(self._rows) > y + 1:
+            hint = CUT_MARK + (CUT_HINT if width >= 3 * len(CUT_HINT) else "")
+            row = row.copy()
+            row.rstrip()
+            row.truncate(max(width - len(hint), 0))
+            row.append(hint, style="bold")
+        return row
+
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         if width != self._rows_width:
@@ -80,7 +106,7 @@ class TextLine(Widget):
         if strip is None:
             style = self.rich_style
             if y < len(self._rows):
-                segments = self._rows[y].render(self.app.console, end="")
+                segments = self._row(y, width).render(self.app.console, end="")
                 strip = Strip(segments).crop_extend(0, width, style).apply_style(style)
             else:
                 strip = Strip.blank(width, style)

@@ -18,9 +18,11 @@ from textual.message import Message
 from textual.widget import Widget
 
 from tamiyo_tui.session.view import BranchMarker, Frame
-from tamiyo_tui.tui.visuals import BRANCH, NOTE, verdict_text
+from tamiyo_tui.tui.visuals import BRANCH, NOTE, SWITCH, verdict_text
 
 CURSOR_STYLE = "reverse"
+# What ]/[ jump to, in the timeline's title (the kinds of tamiyo_tui.session.jumps).
+JUMP_SHORT: dict[str, str] = {"rejected": "✗", "disagreement": "≠", "uncertain": "high Hₙ", "unlikely": "low p"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +31,19 @@ class Row:
     step: int | None = None  # None: a marker, not a decision (the cursor skips it)
 
 
-def row_text(row_step: int, epoch: int, accepted: bool, action: str, source: str, notes: tuple[str, ...]) -> Text:
+def source_label(source: str, bundle: str) -> str:
+    """Who chose: the bundle for a policy decision (``lstm``, ``heuristic``), else ``override`` / ``script``."""
+    return bundle if source == "policy" and bundle else source
+
+
+def row_text(
+    row_step: int, epoch: int, accepted: bool, action: str, source: str, notes: tuple[str, ...], bundle: str = ""
+) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{row_step:>3} e{epoch:<3} ", style="dim")
     text.append_text(verdict_text(accepted))
     text.append(f" {action} ")
-    text.append(source, style="bold magenta" if source == "override" else "dim")
+    text.append(source_label(source, bundle), style="bold magenta" if source == "override" else "dim")
     if notes:
         text.append(f" {NOTE} " + " · ".join(notes), style="italic")
     return text
@@ -53,14 +62,20 @@ def timeline_rows(frame: Frame) -> tuple[list[Row], int | None]:
     taken (live). Live, a "now" marker sits where the next decision goes."""
     rows: list[Row] = []
     cursor = None
-    now = Row(Text(f"  ── {'done' if frame.done else f'now · epoch {frame.epoch}'} ──", style="bold cyan"))
+    here = "done" if frame.done else f"now · epoch {frame.epoch} · {frame.bundle} acts"
+    now = Row(Text(f"  ── {here} ──", style="bold cyan"))
+    acting = ""  # the bundle active on the row above: a change is a switch point
     for item in frame.timeline:
         if isinstance(item, BranchMarker):
             rows.append(Row(marker_text(item)))
             continue
         if not frame.read_only and item.step == frame.position:
             rows.append(now)
-        text = row_text(item.step, item.epoch, item.accepted, item.action, item.source, item.notes)
+        if acting and item.bundle and item.bundle != acting:
+            rows.append(Row(Text(f"  {SWITCH} switched to {item.bundle}", style="cyan")))
+        acting = item.bundle or acting
+        number = item.step if item.number is None else item.number
+        text = row_text(number, item.epoch, item.accepted, item.action, item.source, item.notes, item.bundle)
         current = frame.read_only and item.step == frame.position
         text = Text("▸" if current else " ", style="bold").append_text(text)
         if item.future:
@@ -82,6 +97,13 @@ class Timeline(Widget, can_focus=True):
         Binding("enter", "open", "Open record", show=False),
     ]
 
+    class Moved(Message):
+        """The cursor moved to another decision (a review shows it)."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
     class Opened(Message):
         """A decision was picked: show its record."""
 
@@ -98,12 +120,15 @@ class Timeline(Widget, can_focus=True):
         self._shown: object = None
 
     def show(self, frame: Frame) -> None:
-        key = (frame.timeline, frame.position, frame.done, frame.epoch)
+        key = (frame.timeline, frame.position, frame.done, frame.epoch, frame.bundle)
         if key == self._shown:
             return
         self._shown = key
         self._rows, self._cursor = timeline_rows(frame)
         self._reveal(len(self._rows) - 1 if self._rows and self._rows[-1].step is None else self._cursor)
+
+    def show_jump_kind(self, kind: str) -> None:
+        self.border_title = f"timeline · ]/[ jump to {JUMP_SHORT[kind]}"
 
     @property
     def cursor_step(self) -> int | None:
@@ -120,6 +145,9 @@ class Timeline(Widget, can_focus=True):
             target = selectable[min(max(here + delta, 0), len(selectable) - 1)]
         self._cursor = target
         self._reveal(target)
+        step = self._rows[target].step
+        assert step is not None
+        self.post_message(self.Moved(step))
 
     def action_open(self) -> None:
         if self.cursor_step is not None:

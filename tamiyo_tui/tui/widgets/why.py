@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tamiyo_tui.session.view import Frame
-from tamiyo_tui.tui.visuals import ACCEPTED, CHOSEN, MASKED, fmt_prob
+from tamiyo_tui.tui.visuals import ACCEPTED, CHOSEN, MASKED, NOT_READ, fmt_prob
 from tamiyo_tui.tui.widgets.heads import Selection
 from tamiyo_tui.tui.widgets.text_line import TextLine
 
@@ -25,6 +25,12 @@ def why_text(frame: Frame, selection: Selection) -> Text:
         if record.chosen == verdict.option:
             text.append(f" · {CHOSEN} chosen", style="bold")
     text.append("\n")
+    if frame.decision is not None and not frame.decision.reads(selection.head):
+        text.append(
+            f"{NOT_READ} op {frame.decision.op} does not read the {selection.head} head: "
+            "whatever it picks changes nothing this epoch\n",
+            style="yellow",
+        )
     text.append(verdict.reason)
     if verdict.slots and selection.head == "op":
         text.append(f"\nslots that allow it: {', '.join(verdict.slots)}", style="dim")
@@ -34,5 +40,8 @@ def why_text(frame: Frame, selection: Selection) -> Text:
 
 
 class WhyPanel(TextLine):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(mark_cut=True, **kwargs)
+
     def show(self, frame: Frame, selection: Selection) -> None:
         self.set_text(why_text(frame, selection))
