@@ -62,9 +62,7 @@ def test_reliability_bins_and_the_expected_calibration_error() -> None:
     assert by_range[(0.95, 0.99)].count == 2
     assert by_range[(0.99, 1.0)].count == 1  # 1.0 falls in the last bin
     assert by_range[(0.5, 0.6)].agreement == pytest.approx(2 / 3)
-    expected = (
-        3 / 7 * abs(2 / 3 - 1.6 / 3) + 1 / 7 * abs(0.0 - 0.3) + 2 / 7 * abs(1.0 - 0.96) + 1 / 7 * abs(1.0 - 1.0)
-    )
+    expected = 3 / 7 * abs(2 / 3 - 1.6 / 3) + 1 / 7 * abs(0.0 - 0.3) + 2 / 7 * abs(1.0 - 0.96) + 1 / 7 * abs(1.0 - 1.0)
     assert rel.ece == pytest.approx(expected)
     assert rel.count == 7
     assert reliability([0.8] * 10, [True] * 8 + [False] * 2).ece == pytest.approx(0.0)

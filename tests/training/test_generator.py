@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 
 import pytest
 import yaml
@@ -38,7 +39,7 @@ def test_a_negative_seed_is_refused() -> None:
 
 def test_the_seed_ranges_are_disjoint() -> None:
     ranges = sorted((TRAIN_SEEDS, VALIDATION_SEEDS, HELD_OUT_SEEDS))
-    assert all(first[1] <= second[0] for first, second in zip(ranges, ranges[1:], strict=False))
+    assert all(first[1] <= second[0] for first, second in itertools.pairwise(ranges))
 
 
 def test_the_distribution_covers_every_grid_and_every_kind_of_scenario() -> None:
@@ -78,7 +79,8 @@ def test_the_distribution_covers_every_grid_and_every_kind_of_scenario() -> None
 
 
 def test_a_sampled_teacher_run_carries_out_other_actions_but_keeps_the_heuristics_targets() -> None:
-    seed = next(s for s in range(100) if generated_scenario(s).episode_length >= 20 and not generated_scenario(s).events)
+    scenarios = {s: generated_scenario(s) for s in range(100)}
+    seed = next(s for s, scenario in scenarios.items() if scenario.episode_length >= 20 and not scenario.events)
     plain = play_generated(seed, share=0.0)
     sampled = play_generated(seed, share=1.0)
 
