@@ -268,7 +268,9 @@ def calibrate(bundle: LSTMPolicyBundle, data: TrainingData) -> dict[str, float]:
         allowed = data.masks[head].gather(2, data.actions[head].unsqueeze(2)).squeeze(2)
         rows = data.valid & allowed & (relevant[head] > 0 if head in relevant else torch.ones_like(data.valid))
         logits = output[f"{head}_logits"][rows]
-        temperatures[head] = fit_temperature(logits, data.actions[head][rows])
+        # Only ever cooled: a head right everywhere on the validation data (style, tempo, the alpha heads)
+        # would be fitted a T below 1, which only inflates its logits (±100 and more) and changes nothing.
+        temperatures[head] = max(1.0, fit_temperature(logits, data.actions[head][rows]))
         fold_temperature(network.policy_head(head), temperatures[head])
     return temperatures
 

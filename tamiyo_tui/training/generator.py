@@ -48,12 +48,7 @@ ENABLED_SUBSET_PROBABILITY = 0.35
 SEED_CAP_PROBABILITY = 0.25
 STRICT_GATES_PROBABILITY = 0.35
 TRANSFORMER_PROBABILITY = 0.35
-INITIAL_SEED_PROBABILITY = 0.4  # per enabled slot
-INITIAL_CONTRIBUTION_PROBABILITY = 0.7  # per starting BLENDING or HOLDING seed
-DECLINE_PROBABILITY = 0.15  # of the list accuracy curves
-# A judgement scenario starts with seeds the heuristic must judge at once (HOLDING, or BLENDING at full
-# amplitude), contributions around the fossilize threshold, and a declining host half of the time.
-JUDGEMENT_PROBABILITY = 0.2
+INITIAL_SEED_PROBABILITY = 0.3  # per enabled slot
 SCRIPTED_ACTIONS = (0, 4)  # how many `action:` events
 GOVERNOR_EVENT_PROBABILITY = 0.25
 HOST_DROP_PROBABILITY = 0.15
@@ -106,10 +101,9 @@ def generated_mapping(seed: int) -> dict[str, Any]:
         scenario["enabled_slots"] = enabled
     if rng.random() < SEED_CAP_PROBABILITY:
         scenario["max_seeds"] = rng.randint(1, 3)
-    judgement = rng.random() < JUDGEMENT_PROBABILITY
-    scenario["host"] = _host(rng, length, decline=judgement and rng.random() < 0.5)
+    scenario["host"] = _host(rng, length)
     scenario["blueprints"] = _blueprints(rng, blueprints)
-    initial = _judged_seeds(rng, enabled, blueprints) if judgement else _initial(rng, enabled, blueprints)
+    initial = _initial(rng, enabled, blueprints)
     if initial:
         scenario["initial"] = initial
     events = _events(rng, length, slots, enabled, blueprints)
@@ -118,11 +112,9 @@ def generated_mapping(seed: int) -> dict[str, Any]:
     return scenario
 
 
-def _host(rng: random.Random, length: int, decline: bool = False) -> dict[str, Any]:
+def _host(rng: random.Random, length: int) -> dict[str, Any]:
     start = rng.uniform(30.0, 85.0)
-    if decline:
-        accuracy: Any = _declining_curve(rng, start, length)
-    elif rng.random() < GENERATOR_CURVE_PROBABILITY:
+    if rng.random() < GENERATOR_CURVE_PROBABILITY:
         accuracy: Any = {
             "start": round(start, 2),
             "end": round(min(99.0, start + rng.uniform(0.5, 15.0)), 2),
@@ -140,13 +132,7 @@ def _host(rng: random.Random, length: int, decline: bool = False) -> dict[str, A
 
 
 def _accuracy_curve(rng: random.Random, start: float, length: int) -> list[float]:
-    """Rising, then flattening at a drawn epoch; gains around the plateau threshold; sometimes a dip.
-
-    One curve in ``DECLINE_PROBABILITY`` declines instead: a drop of 0–4 points at epoch 1, then a slow
-    fall (a host that degrades around its seeds: the heuristic's ransomware rule).
-    """
-    if rng.random() < DECLINE_PROBABILITY:
-        return _declining_curve(rng, start, length)
+    """Rising, then flattening at a drawn epoch; gains around the plateau threshold; sometimes a dip."""
     rise_until = rng.randint(0, length)
     rise_gain = rng.uniform(0.4, 2.5)
     flat_gain = rng.uniform(-0.1, 0.7)
@@ -164,39 +150,16 @@ def _accuracy_curve(rng: random.Random, start: float, length: int) -> list[float
     return values
 
 
-def _declining_curve(rng: random.Random, start: float, length: int) -> list[float]:
-    drop, fall = rng.uniform(0.0, 4.0), rng.uniform(0.02, 0.4)
-    return [round(max(1.0, start - (drop + fall * (epoch - 1) if epoch else 0.0)), 3) for epoch in range(length)]
-
-
-def _judged_seeds(rng: random.Random, enabled: list[str], blueprints: list[str]) -> dict[str, Any]:
-    """Seeds the heuristic judges from the first epoch: HOLDING, or BLENDING at full amplitude."""
-    initial: dict[str, Any] = {}
-    for slot_id in enabled:
-        if initial and rng.random() < 0.3:
-            continue
-        in_stage = rng.randint(0, 4)
-        initial[slot_id] = {
-            "stage": "HOLDING" if rng.random() < 0.6 else "BLENDING",
-            "blueprint": rng.choice(blueprints),
-            "alpha": 1.0,
-            "epochs_in_stage": in_stage,
-            "epochs_total": in_stage + rng.randint(2, 8),
-            "contribution": round(rng.uniform(-0.5, 2.0), 2),
-        }
-    return initial
-
-
 def _loss_curve(rng: random.Random, length: int) -> list[float]:
     """A falling phase, then a flat one, sometimes a divergence spike.
 
     The host counts as stabilized after three epochs in a row whose loss fell by less than 3 %: falling
-    steps are 4–12 %, flat ones 0–2.4 %, so a phase reads as what it is (a loss derived from the accuracy,
-    a spike or a host event still land near the threshold).
+    steps are 3.2–10.8 %, flat ones 0–3 %, so a phase mostly reads as what it is and the epochs near the
+    threshold are the close calls.
     """
     value = rng.uniform(0.3, 2.5)
     fast_until = rng.randint(0, length)
-    fast, slow = rng.uniform(0.05, 0.10), rng.uniform(0.0, 0.02)
+    fast, slow = rng.uniform(0.04, 0.09), rng.uniform(0.0, 0.025)
     values = []
     for epoch in range(length):
         if epoch:
@@ -246,7 +209,7 @@ def _initial(rng: random.Random, enabled: list[str], blueprints: list[str]) -> d
                 slot |= {"alpha": target, "alpha_target": target}
         elif stage in ("HOLDING", "FOSSILIZED"):
             slot["alpha"] = 1.0
-        if stage in ("BLENDING", "HOLDING") and rng.random() < INITIAL_CONTRIBUTION_PROBABILITY:
+        if stage in ("BLENDING", "HOLDING") and rng.random() < 0.5:
             slot["contribution"] = round(rng.uniform(-1.0, 3.0), 2)
         initial[slot_id] = slot
     return initial
