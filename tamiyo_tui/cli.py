@@ -31,7 +31,7 @@ commands:
   tamiyo-tui lessons                      the shipped lessons: number, name, what each teaches
   tamiyo-tui policies                     the policies --policy takes by name
   tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
-  tamiyo-tui agree POLICY_A POLICY_B SCENARIO [...]
+  tamiyo-tui agree POLICY_A POLICY_B [SCENARIO ...] [--generated 200000-200299]
                                           how often two policies choose the same option, head by head
   tamiyo-tui sweep SCENARIO [...] [--seeds 0-1023]
                                           many episodes batched; the decisions worth a look, ranked
