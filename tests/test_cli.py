@@ -323,7 +323,7 @@ def test_an_unknown_policy_lists_the_shipped_ones(
 def capture_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Each command's entry point replaced by one that records the arguments it was handed."""
     import tamiyo_tui.session.headless as headless
-    import tamiyo_tui.training.agreement as agreement
+    import tamiyo_tui.training.agree_command as agreement
     import tamiyo_tui.training.bc as bc
     import tamiyo_tui.tui.launch as launch
 
