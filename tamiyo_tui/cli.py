@@ -31,7 +31,7 @@ commands:
   tamiyo-tui lessons                      the shipped lessons: number, name, what each teaches
   tamiyo-tui policies                     the policies --policy takes by name
   tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
-  tamiyo-tui agree POLICY_A POLICY_B SCENARIO [...]
+  tamiyo-tui agree POLICY_A POLICY_B [SCENARIO ...] [--generated 200000-200299]
                                           how often two policies choose the same option, head by head
   tamiyo-tui sweep SCENARIO [...] [--seeds 0-1023]
                                           many episodes batched; the decisions worth a look, ranked
@@ -156,19 +156,27 @@ def build_command_parser(command: str) -> Parser:
     if command == "train-bc":
         parser = Parser(
             prog="tamiyo-tui train-bc",
-            description="Roll out the heuristic on the lesson scenarios and train the LSTM policy to imitate it "
-            "(behaviour cloning); writes a checkpoint with its training config and data hash.",
+            description="Play the heuristic on procedurally generated scenarios (every grid up to 3 × 3, "
+            "deterministic and sampled teacher runs) and train the LSTM policy to imitate it (behaviour cloning), "
+            "then calibrate it on validation seeds; writes a checkpoint with its training config and data hash. "
+            "The shipped lessons are held out. See docs/policies.md.",
         )
         parser.add_argument(
-            "scenarios", nargs="*", metavar="SCENARIO", help="scenarios to roll out (default: every shipped lesson)"
+            "scenarios",
+            nargs="*",
+            metavar="SCENARIO",
+            help="scenario files to add to the training data, varied per seed (default: none)",
         )
         parser.add_argument("--out", default="policies/lstm-bc.pt", metavar="FILE.pt", help="default: %(default)s")
         parser.add_argument(
-            "--epochs", type=positive_int, metavar="N", help="training epochs (default: the trainer's, 20)"
+            "--epochs", type=positive_int, metavar="N", help="training epochs (default: the trainer's, 16)"
+        )
+        parser.add_argument(
+            "--episodes", type=positive_int, metavar="N", help="generated training episodes (default: 3000)"
         )
         parser.add_argument("--seed", type=seed, default=0, metavar="N", help="initialization and shuffling seed")
         parser.add_argument(
-            "--quick", action="store_true", help="a seconds-long smoke run: 2 scenarios, 3 seeds, 2 epochs"
+            "--quick", action="store_true", help="a seconds-long smoke run: 6 generated episodes, 2 epochs"
         )
         return parser
     if command == "agree":
@@ -179,11 +187,16 @@ def build_command_parser(command: str) -> Parser:
         )
         parser.add_argument("policy_a", metavar="POLICY_A", help="the acting policy (name, policy file or checkpoint)")
         parser.add_argument("policy_b", metavar="POLICY_B", help="the policy deciding in shadow")
-        parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
+        parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=SCENARIO_HELP)
         parser.add_argument(
             "--seeds",
             metavar="RANGE",
             help="variation seeds, e.g. 1000-1019 or 3,7 (default: each scenario as written)",
+        )
+        parser.add_argument(
+            "--generated",
+            metavar="RANGE",
+            help="also play these generated scenarios, e.g. 200000-200299 (held out from training: 200000 on)",
         )
         parser.add_argument("--device", default="cpu", metavar="DEVICE", help="device for LSTM policies (default: cpu)")
         parser.add_argument(
@@ -292,12 +305,13 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
 
             return train_bc_command(args)
         if command == "agree":
-            from tamiyo_tui.training.agreement import agree_command, parse_seeds
+            from tamiyo_tui.training.agree_command import agree_command
+            from tamiyo_tui.training.agreement import parse_seeds
 
-            if args.seeds is not None:
-                for value in parse_seeds(args.seeds):
+            for option, text in (("--seeds", args.seeds), ("--generated", args.generated)):
+                for value in parse_seeds(text, option) if text is not None else ():
                     if value > MAX_SEED:
-                        raise UsageError(f"--seeds: {value}: {SEED_RULE}")
+                        raise UsageError(f"{option}: {value}: {SEED_RULE}")
 
             return agree_command(args)
         if command == "sweep":
@@ -320,15 +334,13 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
 
 def _resolve_scenarios(command: str, args: argparse.Namespace) -> None:
     """Scenario arguments → files: a path that exists, else a shipped lesson by number or name."""
-    from tamiyo_tui.shipped import display_path, lessons, scenario_path
+    from tamiyo_tui.shipped import scenario_path
 
     if getattr(args, "scenario", None) is not None:
         args.scenario = scenario_path(args.scenario)
     if getattr(args, "scenarios", None) is not None:
         args.scenarios = [scenario_path(text) for text in args.scenarios]
     if command == "train-bc":
-        if not args.scenarios:
-            args.scenarios = [display_path(lesson.path) for lesson in lessons()]
         folder = os.path.dirname(args.out) or "."
         if not os.path.isdir(folder):  # found now, not after minutes of training
             raise UsageError(f"--out {args.out}: the folder {folder} does not exist")

@@ -7,23 +7,23 @@ WAIT's slot carries no meaning. Steps where a scenario's scripted action was car
 policies still decided on that state.
 
 Scenarios run as written, or with ``seeds``: seed N is the scenario varied by seed N, exactly as the
-behaviour-cloning rollouts vary it (``rollouts.vary_scenario``), so seeds outside the training range are
-held-out states. A scenario whose slots are a subset of an LSTM checkpoint's layout is widened to that
-layout (``Scenario.widened_to``), so a checkpoint for the default three slots covers the one- and
-two-slot lessons too.
+behaviour-cloning rollouts vary it (``rollouts.vary_scenario``). ``generated`` adds generated scenarios
+(``generator.generated_scenario``), each played once as drawn; the seeds from ``HELD_OUT_SEEDS`` on are
+never trained or calibrated on. A scenario whose slots are a subset of an LSTM checkpoint's layout is
+widened to that layout (``Scenario.widened_to``), so the 3 × 3 checkpoint covers every grid up to 3 × 3.
+
+Besides the counts, the report keeps B's probability of its own choice on the op, slot and blueprint
+heads (``confidences``, for the reliability table of ``calibration``) and the op head's normalized
+entropy on close calls and elsewhere (``calibration.is_close_call``).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
-from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, LifecycleOp
 from tamiyo_tui.domain.slots import SlotConfig
@@ -37,14 +37,29 @@ from tamiyo_tui.session.policy_spec import PolicySpec, resolve_policy
 from tamiyo_tui.session.session import InspectionSession
 from tamiyo_tui.sim.loader import load_scenario
 from tamiyo_tui.sim.scenario import Scenario
+from tamiyo_tui.training.calibration import Reliability, is_close_call, reliability
+from tamiyo_tui.training.generator import generated_scenario
 from tamiyo_tui.training.rollouts import training_variant
 
-EXIT_OK = 0
 WAIT = LifecycleOp.WAIT.name
-# Which decisions each head's agreement is measured on (the table's "counted on" column).
-COUNTED_ON = {head: "all decisions" for head in HEAD_NAMES} | {"slot": "A's op ≠ WAIT"}
-# Heads listed first: the ones that say what happens; the others only shape how.
-REPORT_ORDER = ("op", "slot", *(head for head in HEAD_NAMES if head not in ("op", "slot")))
+GERMINATE = LifecycleOp.GERMINATE.name
+# The blueprint head once more, counted only where A germinates (where the blueprint is carried out).
+BLUEPRINT_ON_GERMINATE = "blueprint on GERMINATE"
+# Which decisions each row's agreement is measured on (the table's "counted on" column).
+COUNTED_ON = (
+    {head: "all decisions" for head in HEAD_NAMES}
+    | {"slot": "A's op ≠ WAIT"}
+    | {BLUEPRINT_ON_GERMINATE: "A's op = GERMINATE"}
+)
+# Rows listed first: the ones that say what happens; the others only shape how.
+REPORT_ORDER = (
+    "op",
+    "slot",
+    BLUEPRINT_ON_GERMINATE,
+    *(head for head in HEAD_NAMES if head not in ("op", "slot")),
+)
+CALIBRATED_HEADS = ("op", "slot", BLUEPRINT_ON_GERMINATE)
+GENERATED_GROUP = "generated · "  # the per-scenario rows of generated scenarios: one per grid shape
 
 
 @dataclass
@@ -87,12 +102,34 @@ class AgreementReport:
     decisions: int = 0
     by_scenario: dict[str, dict[str, HeadTally]] = field(default_factory=dict)  # scenario -> head -> tally
     differences: list[Difference] = field(default_factory=list)
+    generated: tuple[int, ...] = ()  # generated scenario seeds, after the files
+    # Per calibrated row: (B's probability of its choice, B's choice is A's), on the decisions it counts.
+    confidences: dict[str, list[tuple[float, bool]]] = field(default_factory=dict)
+    entropies: dict[bool, list[float]] = field(default_factory=dict)  # close call? -> B's op entropies
+
+    @property
+    def generated_groups(self) -> frozenset[str]:
+        return frozenset(name for name in self.by_scenario if name.startswith(GENERATED_GROUP))
+
+    @property
+    def by_files(self) -> bool:
+        """Whether scenario files were played (not only generated scenarios)."""
+        return any(not name.startswith(GENERATED_GROUP) for name in self.by_scenario) or not self.generated
+
+    def reliability(self, head: str = "op") -> Reliability:
+        pairs = self.confidences.get(head, [])
+        return reliability([p for p, _ in pairs], [same for _, same in pairs])
+
+    def mean_entropy(self, close_call: bool) -> tuple[float, int]:
+        """B's mean normalized op entropy on close calls (or elsewhere), and on how many decisions."""
+        values = self.entropies.get(close_call, [])
+        return (sum(values) / len(values) if values else 0.0), len(values)
 
     def head(self, head: str) -> HeadTally:
-        """``head``'s tally over every scenario."""
+        """``head``'s tally (or the ``BLUEPRINT_ON_GERMINATE`` row's) over every scenario."""
         total = HeadTally()
         for tallies in self.by_scenario.values():
-            total += tallies[head]
+            total += tallies.get(head, HeadTally())
         return total
 
     def add_decision(self, scenario: str, seed: int | None, epoch: int, a: dict[str, str], b: dict[str, str]) -> None:
@@ -105,6 +142,19 @@ class AgreementReport:
             tallies[head].add(same)
             if not same:
                 self.differences.append(Difference(scenario, seed, epoch, head, a[head], b[head]))
+        if a["op"] == GERMINATE:
+            tallies.setdefault(BLUEPRINT_ON_GERMINATE, HeadTally()).add(a["blueprint"] == b["blueprint"])
+
+    def add_confidences(
+        self, a: dict[str, str], b: dict[str, str], probabilities: dict[str, float], entropy: float, close: bool
+    ) -> None:
+        """B's probability of its own choice per head (``probabilities``), its op entropy, the close-call flag."""
+        rows = {"op": "op", "slot": "slot", BLUEPRINT_ON_GERMINATE: "blueprint"}
+        for row, head in rows.items():
+            if (row == "slot" and a["op"] == WAIT) or (row == BLUEPRINT_ON_GERMINATE and a["op"] != GERMINATE):
+                continue
+            self.confidences.setdefault(row, []).append((probabilities[head], a[head] == b[head]))
+        self.entropies.setdefault(close, []).append(entropy)
 
 
 def compare_policies(
@@ -114,30 +164,59 @@ def compare_policies(
     seeds: Sequence[int | None] = (None,),
     device: str | torch.device = "cpu",
     on_episode: Callable[[], None] | None = None,
+    generated: Sequence[int] = (),
 ) -> AgreementReport:
-    """Run every (scenario, seed) with A acting and B in shadow; bad input raises an InputError."""
+    """Run every (scenario, seed), then every generated seed, with A acting and B in shadow.
+
+    Bad input raises an InputError.
+    """
     target = resolve_device(device) if isinstance(device, str) else device
     specs = (resolve_policy(policy_a), resolve_policy(policy_b))
     layout = _checkpoint_layout(specs)
-    report = AgreementReport(specs[0].policy_id, specs[1].policy_id, tuple(seeds))
+    report = AgreementReport(specs[0].policy_id, specs[1].policy_id, tuple(seeds), generated=tuple(generated))
     bundles = _BundleCache(target)
+    episodes: list[tuple[str, int | None, Scenario, int | None]] = []  # group, seed, scenario, variation seed
     for path in scenario_paths:
         scenario = load_scenario(path)
-        for seed in seeds:
-            try:
-                variant = training_variant(scenario, seed, layout or scenario.slot_config)
-            except ValueError as err:
-                raise InputError(str(err)) from None
-            runner = PolicyRunner({"a": bundles.get(specs[0], variant), "b": bundles.get(specs[1], variant)}, target)
-            session = InspectionSession(variant, runner, active="a", deterministic=True, keep_records=False)
-            while not session.done:
-                decisions = session.pending_decisions()
-                report.add_decision(scenario.name, seed, session.epoch, decisions["a"].chosen, decisions["b"].chosen)
-                session.step()
-            report.episodes += 1
-            if on_episode is not None:
-                on_episode()
+        episodes += [(scenario.name, seed, scenario, seed) for seed in seeds]
+    for seed in generated:
+        scenario = generated_scenario(seed)  # played as drawn, never varied
+        rows, cols = scenario.slot_config.grid_shape()
+        episodes.append((f"{GENERATED_GROUP}{rows}×{cols} grid", seed, scenario, None))
+    for group, seed, scenario, variation in episodes:
+        try:
+            variant = training_variant(scenario, variation, layout or scenario.slot_config)
+        except ValueError as err:
+            raise InputError(str(err)) from None
+        _play(report, group, seed, variant, (bundles.get(specs[0], variant), bundles.get(specs[1], variant)), target)
+        report.episodes += 1
+        if on_episode is not None:
+            on_episode()
     return report
+
+
+def _play(
+    report: AgreementReport,
+    group: str,
+    seed: int | None,
+    variant: Scenario,
+    bundles: tuple[PolicyBundle, PolicyBundle],
+    device: torch.device,
+) -> None:
+    runner = PolicyRunner({"a": bundles[0], "b": bundles[1]}, device)
+    session = InspectionSession(variant, runner, active="a", deterministic=True, keep_records=False)
+    while not session.done:
+        decisions = session.pending_decisions()
+        a, b = decisions["a"].chosen, decisions["b"].chosen
+        report.add_decision(group, seed, session.epoch, a, b)
+        heads = decisions["b"].heads
+        probabilities = {  # a policy without probabilities (none here) would count as sure
+            head: heads[head].probs[heads[head].action] if heads[head].probs else 1.0
+            for head in ("op", "slot", "blueprint")
+        }
+        entropy = heads["op"].entropy or 0.0
+        report.add_confidences(a, b, probabilities, entropy, is_close_call(session.observation()))
+        session.step()
 
 
 def _checkpoint_layout(specs: tuple[PolicySpec, PolicySpec]) -> SlotConfig | None:
@@ -166,83 +245,6 @@ class _BundleCache:
         return self._bundles[key]
 
 
-# --- rendering -----------------------------------------------------------------------------------------
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _seeds_label(seeds: Sequence[int | None]) -> str:
-    if tuple(seeds) == (None,):
-        return "as written"
-    numbers = [seed for seed in seeds if seed is not None]
-    consecutive = numbers == list(range(numbers[0], numbers[0] + len(numbers))) if numbers else False
-    if len(numbers) == 1:
-        label = f"seed {numbers[0]}"
-    else:
-        label = f"seeds {numbers[0]}–{numbers[-1]}" if consecutive else f"seeds {numbers}"
-    return ("as written + " if None in seeds else "") + label
-
-
-def render_table(report: AgreementReport, max_differences: int = 15) -> Group:
-    """Rich tables: agreement per head, per scenario (op and slot), then the first differing states."""
-    summary = (
-        f"agreement of [bold]{report.policy_b}[/] with [bold]{report.policy_a}[/] (acting): "
-        f"{_count(report.episodes, 'episode')}, {_seeds_label(report.seeds)}, {_count(report.decisions, 'decision')}"
-    )
-    heads = Table(title="per head", title_justify="left")
-    for column in ("head", "counted on", "agree", "decisions", "agreement"):
-        heads.add_column(column, justify="left" if column in ("head", "counted on") else "right")
-    for head in REPORT_ORDER:
-        tally = report.head(head)
-        heads.add_row(head, COUNTED_ON[head], str(tally.agree), str(tally.total), f"{tally.percent:.1f} %")
-    scenarios = Table(title="per scenario", title_justify="left")
-    for column in ("scenario", "op", "slot (op ≠ WAIT)"):
-        scenarios.add_column(column, justify="left" if column == "scenario" else "right")
-    for name, tallies in report.by_scenario.items():
-        scenarios.add_row(name, *(_fraction(tallies[head]) for head in ("op", "slot")))
-    parts: list[Table | str] = [summary, heads, scenarios]
-    states = differing_states(report)
-    if states:
-        listed = Table(title=f"differing states (first {min(max_differences, len(states))} of {len(states)})")
-        for column in ("scenario", "seed", "epoch", "head: A → B"):
-            listed.add_column(column)
-        for (scenario, seed, epoch), differences in list(states.items())[:max_differences]:
-            listed.add_row(scenario, _seed_text(seed), str(epoch), _describe(differences))
-        parts.append(listed)
-    return Group(*parts)
-
-
-def render_markdown(report: AgreementReport, max_differences: int = 15) -> str:
-    """The same report as Markdown tables (for docs)."""
-    lines = [
-        f"Agreement of `{report.policy_b}` with `{report.policy_a}` (acting): {_count(report.episodes, 'episode')}, "
-        f"{_seeds_label(report.seeds)}, {_count(report.decisions, 'decision')}.",
-        "",
-        "| head | counted on | agree | decisions | agreement |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for head in REPORT_ORDER:
-        tally = report.head(head)
-        lines.append(f"| {head} | {COUNTED_ON[head]} | {tally.agree} | {tally.total} | {tally.percent:.1f} % |")
-    lines += ["", "| scenario | op | slot (op ≠ WAIT) |", "|---|---:|---:|"]
-    for name, tallies in report.by_scenario.items():
-        lines.append(f"| {name} | {_fraction(tallies['op'])} | {_fraction(tallies['slot'])} |")
-    states = differing_states(report)
-    if states:
-        lines += [
-            "",
-            f"Differing states (first {min(max_differences, len(states))} of {len(states)}):",
-            "",
-            "| scenario | seed | epoch | head: A → B |",
-            "|---|---:|---:|---|",
-        ]
-        for (scenario, seed, epoch), differences in list(states.items())[:max_differences]:
-            lines.append(f"| {scenario} | {_seed_text(seed)} | {epoch} | {_describe(differences)} |")
-    return "\n".join(lines) + "\n"
-
-
 def differing_states(report: AgreementReport) -> dict[tuple[str, int | None, int], list[Difference]]:
     """Differences grouped by state (scenario, seed, epoch), in the order they happened."""
     states: dict[tuple[str, int | None, int], list[Difference]] = {}
@@ -251,50 +253,19 @@ def differing_states(report: AgreementReport) -> dict[tuple[str, int | None, int
     return states
 
 
-def _fraction(tally: HeadTally) -> str:
-    return f"{tally.percent:.1f} % ({tally.agree}/{tally.total})" if tally.total else "—"
-
-
-def _seed_text(seed: int | None) -> str:
-    return "as written" if seed is None else str(seed)
-
-
-def _describe(differences: list[Difference]) -> str:
-    ordered = sorted(differences, key=lambda d: REPORT_ORDER.index(d.head))
-    return ", ".join(f"{d.head}: {d.a} → {d.b}" for d in ordered)
-
-
-# --- command line --------------------------------------------------------------------------------------
-
 _SEED_ITEM = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
-def parse_seeds(text: str) -> list[int]:
+def parse_seeds(text: str, option: str = "--seeds") -> list[int]:
     """``1000-1019``, ``3,7,9`` or a mix (``0-3,7``) → the seeds, in order; malformed text → InputError."""
     seeds: list[int] = []
     for item in text.split(","):
         match = _SEED_ITEM.match(item.strip())
         if match is None:
-            raise InputError(f"--seeds: {item.strip()!r} is not a seed or a range like 1000-1019")
+            raise InputError(f"{option}: {item.strip()!r} is not a seed or a range like 1000-1019")
         first = int(match.group(1))
         last = int(match.group(2)) if match.group(2) is not None else first
         if last < first:
-            raise InputError(f"--seeds: the range {item.strip()} runs backwards")
+            raise InputError(f"{option}: the range {item.strip()} runs backwards")
         seeds.extend(range(first, last + 1))
     return seeds
-
-
-def agree_command(args: argparse.Namespace) -> int:
-    seeds: list[int | None] = [None] if args.seeds is None else list(parse_seeds(args.seeds))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    # Transient: the bar leaves the terminal once the report is there; on a pipe it draws nothing.
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("episodes", total=len(args.scenarios) * len(seeds))
-        report = compare_policies(
-            args.policy_a, args.policy_b, args.scenarios, seeds, args.device, lambda: progress.advance(task)
-        )
-    Console().print(render_table(report, args.show))
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as handle:
-            handle.write(render_markdown(report, args.show))
-    return EXIT_OK

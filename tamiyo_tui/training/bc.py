@@ -1,27 +1,33 @@
 """Behaviour cloning: train the LSTM policy to choose, head by head, what the heuristic chooses.
 
-The data is ``rollouts.collect_episodes`` over the lesson scenarios (as written, plus varied seeds). Each
-episode is one sequence: the LSTM runs over it from a zero hidden state, as it does in a session, and the
-loss is the negative log-likelihood of the heuristic's option on every head at every step, under the
-step's masks (``evaluate_actions``: the same ``MaskedCategorical`` masking as at decision time, the style
-head with its op-conditioned override). Episodes are padded to a batch's longest; padded steps have
-weight 0 and, the LSTM being causal, cannot touch the real ones.
+The data is the heuristic's teacher runs (``teacher.generated_episodes``) on procedurally generated
+scenarios (``generator``): every grid up to 3 × 3, laid out on the 3 × 3 training grid, deterministic and
+sampled runs. The shipped lessons are not trained on (they are held out and reported on); scenario files
+given on the command line are added, varied per seed (``rollouts.collect_episodes``). Each episode is one
+sequence: the LSTM runs over it from a zero hidden state, as it does in a session, and the loss is the
+negative log-likelihood of the heuristic's option on every head at every step, under the step's masks
+(``evaluate_actions``: the same ``MaskedCategorical`` masking as at decision time, the style head with
+its op-conditioned override). Episodes are padded to a batch's longest; padded steps have weight 0 and,
+the LSTM being causal, cannot touch the real ones.
 
 The raw features span very different scales (epochs, accuracies in points, parameter counts), so the
 trainer standardizes them (``FeatureScaler``) and, once trained, folds that affine map into the first
-Linear layer: the saved network takes raw features like any other checkpoint of this format.
+Linear layer: the saved network takes raw features like any other checkpoint of this format. Then each
+head's temperature is fitted on a validation split of generated seeds and folded into the head
+(``calibration``).
 
 Reproducible: fixed seeds for initialization and shuffling, a fixed thread count and deterministic
-algorithms, so the same config on the same machine kind gives the same weights.
+algorithms, so the same config on the same machine kind gives the same weights (the teacher runs are a
+pure function of their seeds, whichever worker process plays them).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import glob
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,18 +35,20 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tamiyo_tui import __version__
 from tamiyo_tui.domain.actions import HEAD_NAMES
 from tamiyo_tui.domain.constants import DEFAULT_LSTM_HIDDEN_DIM
-from tamiyo_tui.errors import InputError
 from tamiyo_tui.policy.checkpoint import Primitive, save_checkpoint
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 from tamiyo_tui.sim.loader import load_scenario
+from tamiyo_tui.training.calibration import fit_temperature, fold_temperature
+from tamiyo_tui.training.generator import TRAIN_SEEDS, VALIDATION_SEEDS
+from tamiyo_tui.training.progress import PhaseDisplay
 from tamiyo_tui.training.rollouts import TRAINING_SLOT_CONFIG, Episode, collect_episodes
+from tamiyo_tui.training.teacher import SAMPLED_RUN_SHARE, generated_episodes
 
-LESSON_GLOB = "scenarios/*.yaml"
+GERMINATE, WAIT = 1, 0  # LifecycleOp values: the heads a temperature is fitted on count where they matter
 # A feature whose spread over the training data is below this is constant there: the network ignores it.
 CONSTANT_FEATURE_STD = 1e-6
 EXIT_OK = 0
@@ -50,28 +58,44 @@ EXIT_OK = 0
 class BCConfig:
     """Everything that determines a behaviour-cloning run (stored in the checkpoint as JSON)."""
 
-    scenarios: tuple[str, ...]
-    train_seeds: tuple[int, int] = (0, 40)  # variation seeds [start, stop) per scenario
-    include_as_written: bool = True  # each scenario once more, unvaried
-    epochs: int = 20
-    batch_size: int = 64  # episodes per gradient step
-    learning_rate: float = 3e-3  # Adam, annealed to 0 along a cosine over the epochs
+    generated: tuple[int, int] = (TRAIN_SEEDS[0], TRAIN_SEEDS[0] + 3000)  # generated training seeds [start, stop)
+    validation: tuple[int, int] = (VALIDATION_SEEDS[0], VALIDATION_SEEDS[0] + 300)  # temperature fit
+    sampled_share: float = SAMPLED_RUN_SHARE  # of the generated training seeds: sampled teacher runs
+    scenarios: tuple[str, ...] = ()  # scenario files added to the training data, varied per seed
+    train_seeds: tuple[int, int] = (0, 40)  # variation seeds [start, stop) per scenario file
+    include_as_written: bool = True  # each scenario file once more, unvaried
+    epochs: int = 16
+    batch_size: int = 32  # episodes per gradient step
+    learning_rate: float = 2e-3  # Adam, annealed to 0 along a cosine over the epochs
     max_grad_norm: float = 1.0
     seed: int = 0  # initialization and shuffling
     threads: int = 2
     hidden_dim: int = DEFAULT_LSTM_HIDDEN_DIM
+    calibrate: bool = True  # fit and fold a temperature per head on the validation seeds
+    workers: int = 2  # processes playing the teacher runs (the data does not depend on it)
 
     @classmethod
-    def quick(cls, scenarios: tuple[str, ...], seed: int = 0) -> BCConfig:
-        """A seconds-long run for tests and smoke checks: two scenarios, three seeds, two epochs."""
-        return cls(scenarios=scenarios[:2], train_seeds=(0, 3), include_as_written=False, epochs=2, seed=seed)
+    def quick(cls, scenarios: tuple[str, ...] = (), seed: int = 0) -> BCConfig:
+        """A seconds-long run for tests and smoke checks: 6 generated seeds (+ 2 files × 3 seeds), 2 epochs."""
+        return cls(
+            generated=(TRAIN_SEEDS[0], TRAIN_SEEDS[0] + 6),
+            validation=(VALIDATION_SEEDS[0], VALIDATION_SEEDS[0] + 4),
+            scenarios=scenarios[:2],
+            train_seeds=(0, 3),
+            include_as_written=False,
+            epochs=2,
+            seed=seed,
+            workers=1,
+        )
 
     def seeds(self) -> list[int | None]:
         as_written: list[int | None] = [None] if self.include_as_written else []
         return as_written + list(range(*self.train_seeds))
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        fields = dataclasses.asdict(self)
+        del fields["workers"]  # how fast, not what
+        return json.dumps(fields, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -162,15 +186,12 @@ class BCResult:
 
 
 def train_bc(config: BCConfig, out: str | Path | None = None, console: Console | None = None) -> BCResult:
-    """Collect the heuristic's episodes, train the LSTM on them and (when ``out`` is given) save it.
+    """Play the heuristic's teacher runs, train the LSTM on them, calibrate it and (``out`` given) save it.
 
     ``console``: where the progress display goes (None: silent).
     """
-    with _deterministic_torch(config.threads), _Display(console) as display:
-        scenarios = [load_scenario(path) for path in config.scenarios]
-        seeds = config.seeds()
-        advance = display.task("heuristic rollouts", len(scenarios) * len(seeds))
-        episodes = collect_episodes(scenarios, seeds, TRAINING_SLOT_CONFIG, on_episode=lambda _: advance(""))
+    with _deterministic_torch(config.threads), PhaseDisplay(console) as display:
+        episodes = _training_episodes(config, display)
         data = TrainingData.from_episodes(episodes)
         data_sha256 = data.sha256()
         scaler = FeatureScaler.fit(data.features, data.valid)
@@ -179,7 +200,13 @@ def train_bc(config: BCConfig, out: str | Path | None = None, console: Console |
             bundle = LSTMPolicyBundle(slot_config=TRAINING_SLOT_CONFIG, hidden_dim=config.hidden_dim)
         advance = display.task("behaviour cloning", config.epochs)
         losses = _fit(bundle, data, scaler, config, on_epoch=lambda loss: advance(f"loss {loss:.4f}"))
-    scaler.fold_into(bundle)
+        scaler.fold_into(bundle)
+        temperatures: dict[str, float] = {}
+        if config.calibrate:
+            seeds = range(*config.validation)
+            advance = display.task("validation runs", len(seeds))
+            validation = generated_episodes(seeds, share=0.0, workers=config.workers, on_episode=lambda: advance(""))
+            temperatures = calibrate(bundle, TrainingData.from_episodes(validation))
     metadata: dict[str, Primitive] = {
         "trainer": "tamiyo_tui.training.bc",
         "tool_version": __version__,
@@ -194,11 +221,58 @@ def train_bc(config: BCConfig, out: str | Path | None = None, console: Console |
         "train_steps": data.steps,
         "scripted_steps": data.scripted_steps,
         "feature_normalization": "standardized in training, folded into feature_net.0",
+        "temperatures": json.dumps(temperatures, sort_keys=True),
     }
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         save_checkpoint(out, bundle, metadata)
     return BCResult(bundle, tuple(losses), data_sha256, metadata)
+
+
+def _training_episodes(config: BCConfig, display: PhaseDisplay) -> list[Episode]:
+    seeds = range(*config.generated)
+    advance = display.task("teacher runs", len(seeds))
+    episodes = generated_episodes(
+        seeds, share=config.sampled_share, workers=config.workers, on_episode=lambda: advance("")
+    )
+    if config.scenarios:
+        scenarios = [load_scenario(path) for path in config.scenarios]
+        variations = config.seeds()
+        advance = display.task("scenario files", len(scenarios) * len(variations))
+        episodes += collect_episodes(scenarios, variations, TRAINING_SLOT_CONFIG, on_episode=lambda _: advance(""))
+    return episodes
+
+
+def relevance(ops: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Where the heuristic's choice on a head means something, as 0/1 weights shaped like ``ops``.
+
+    The slot of a WAIT and the blueprint of anything but a GERMINATE are fillers (the heuristic writes
+    its defaults there): learning them would teach the blueprint head to say NORM on the very steps
+    where it matters. Heads not listed count everywhere.
+    """
+    return {"slot": (ops != WAIT).float(), "blueprint": (ops == GERMINATE).float()}
+
+
+@torch.no_grad()
+def calibrate(bundle: LSTMPolicyBundle, data: TrainingData) -> dict[str, float]:
+    """Fit each head's temperature on ``data`` (validation episodes) and fold it in; returns the temperatures.
+
+    A head counts on the steps where its choice matters: slot where the heuristic's op is not WAIT,
+    blueprint where it is GERMINATE, every other head on every step.
+    """
+    network = bundle.network
+    output = network(data.features, masks=data.masks)
+    relevant = relevance(data.actions["op"])
+    temperatures = {}
+    for head in HEAD_NAMES:
+        allowed = data.masks[head].gather(2, data.actions[head].unsqueeze(2)).squeeze(2)
+        rows = data.valid & allowed & (relevant[head] > 0 if head in relevant else torch.ones_like(data.valid))
+        logits = output[f"{head}_logits"][rows]
+        # Only ever cooled: a head right everywhere on the validation data (style, tempo, the alpha heads)
+        # would be fitted a T below 1, which only inflates its logits (±100 and more) and changes nothing.
+        temperatures[head] = max(1.0, fit_temperature(logits, data.actions[head][rows]))
+        fold_temperature(network.policy_head(head), temperatures[head])
+    return temperatures
 
 
 def _fit(
@@ -228,7 +302,8 @@ def _fit(
                 {head: data.actions[head][rows, :length] for head in HEAD_NAMES},
                 {head: data.masks[head][rows, :length] for head in HEAD_NAMES},
             )
-            nll = -sum(result.log_prob[head] for head in HEAD_NAMES)
+            counts = relevance(data.actions["op"][rows, :length])
+            nll = -sum(result.log_prob[head] * counts.get(head, 1.0) for head in HEAD_NAMES)
             loss = (nll * weight).sum() / weight.sum()
             optimizer.zero_grad()
             loss.backward()
@@ -256,57 +331,25 @@ def _deterministic_torch(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous_threads)
 
 
-class _Display:
-    """A Rich progress display with one bar per phase; does nothing without a console."""
-
-    def __init__(self, console: Console | None) -> None:
-        self._progress = (
-            None
-            if console is None
-            else Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[status]}"),
-                console=console,
-            )
-        )
-
-    def __enter__(self) -> _Display:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-    def task(self, description: str, total: int) -> Callable[[str], None]:
-        """Add a bar; the returned function advances it by one and sets its status text."""
-        progress = self._progress
-        if progress is None:
-            return lambda status: None
-        task = progress.add_task(description, total=total, status="")
-        return lambda status: progress.update(task, advance=1, status=status)
-
-
 # --- command line ------------------------------------------------------------------------------------
 
 
 def train_bc_command(args: argparse.Namespace) -> int:
-    paths = tuple(args.scenarios) or tuple(sorted(glob.glob(LESSON_GLOB)))
-    if not paths:
-        raise InputError(f"no scenarios given and none found at {LESSON_GLOB}")
-    config = BCConfig.quick(paths, seed=args.seed) if args.quick else BCConfig(scenarios=paths, seed=args.seed)
+    scenarios = tuple(args.scenarios)
+    config = BCConfig.quick(scenarios, seed=args.seed) if args.quick else BCConfig(scenarios=scenarios, seed=args.seed)
     if args.epochs is not None:
         config = dataclasses.replace(config, epochs=args.epochs)
+    if args.episodes is not None:
+        config = dataclasses.replace(config, generated=(config.generated[0], config.generated[0] + args.episodes))
     console = Console(stderr=True)
+    started = time.monotonic()
     result = train_bc(config, args.out, console)
+    elapsed = time.monotonic() - started
     size_kb = Path(args.out).stat().st_size / 1024
     Console().print(
-        f"wrote [bold]{args.out}[/] ({size_kb:.0f} KiB): {result.metadata['train_episodes']} episodes, "
-        f"{result.metadata['train_steps']} steps, loss {result.losses[0]:.4f} → {result.losses[-1]:.4f}, "
-        f"data sha256 {result.data_sha256[:16]}…"
+        f"wrote [bold]{args.out}[/] ({size_kb:.0f} KiB) in {elapsed // 60:.0f} min {elapsed % 60:.0f} s: "
+        f"{result.metadata['train_episodes']} episodes, {result.metadata['train_steps']} steps, "
+        f"loss {result.losses[0]:.4f} → {result.losses[-1]:.4f}, data sha256 {result.data_sha256[:16]}…, "
+        f"temperatures {result.metadata['temperatures']}"
     )
     return EXIT_OK

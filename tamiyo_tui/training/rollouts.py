@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from tamiyo_tui.domain.actions import HEAD_NAMES
+from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.policy.features import observation_features
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
@@ -46,8 +46,10 @@ from tamiyo_tui.sim.scenario import (
     HostScript,
     Scenario,
 )
+from tamiyo_tui.training.generator import TRAINING_GRID
 
-TRAINING_SLOT_CONFIG = SlotConfig.default()
+# Every grid up to 3 × 3 is a subset of this layout, so one checkpoint opens every such scenario.
+TRAINING_SLOT_CONFIG = TRAINING_GRID
 
 # Ranges a Variation is drawn from (uniform). Chosen around the rules' thresholds: accuracy steps of
 # 0.1–0.3 points scaled by 0.5–3 cross the 0.5-point plateau threshold both ways, loss steps of ~1 %
@@ -178,17 +180,24 @@ class Episode:
     features: torch.Tensor  # [T, D] float32, the raw feature vectors the policy sees
     masks: dict[str, torch.Tensor]  # head -> [T, A] bool, True = valid
     actions: dict[str, torch.Tensor]  # head -> [T] long: the heuristic's decision
-    scripted: torch.Tensor  # [T] bool: a scripted action was carried out instead of that decision
+    scripted: torch.Tensor  # [T] bool: a scripted (or perturbing) action was carried out instead of that decision
 
     @property
     def steps(self) -> int:
         return len(self.epochs)
 
 
-def play_heuristic(scenario: Scenario, seed: int | None = None) -> Episode:
+# Given the session and the heuristic's decision (head -> index), an action to carry out instead (None: the
+# heuristic's own). A sampled teacher run (``teacher.Perturbation``) is one.
+Perturb = Callable[[InspectionSession, dict[str, int]], FactoredAction | None]
+
+
+def play_heuristic(scenario: Scenario, seed: int | None = None, perturb: Perturb | None = None) -> Episode:
     """Run ``scenario`` to its end with the default heuristic acting, recording what behaviour cloning needs.
 
     ``seed`` only labels the episode (the variation seed that made ``scenario``; None: as written).
+    ``perturb``: where it returns an action, that action is carried out instead of the heuristic's (as an
+    override); the step's target stays the heuristic's own decision, as on a scripted step.
     """
     bundle = HeuristicPolicyBundle(topology=scenario.topology, slot_config=scenario.slot_config)
     session = InspectionSession(scenario, PolicyRunner({"heuristic": bundle}), keep_records=False)
@@ -202,10 +211,16 @@ def play_heuristic(scenario: Scenario, seed: int | None = None) -> Episode:
         features.append(observation_features(session.observation()))
         for head, mask in session.explanation().masks().items():
             masks[head].append(mask)
-        for head, index in session.pending_decisions()["heuristic"].action.to_head_indices().items():
+        decided = session.pending_decisions()["heuristic"].action.to_head_indices()
+        for head, index in decided.items():
             actions[head].append(index)
-        scripted.append(session.scripted_action(session.epoch) is not None)
-        session.step()
+        is_scripted = session.scripted_action(session.epoch) is not None
+        instead = None if perturb is None or is_scripted else perturb(session, decided)
+        scripted.append(is_scripted or instead is not None)
+        if instead is None:
+            session.step()
+        else:
+            session.override(instead)
     return Episode(
         scenario=scenario.name,
         seed=seed,

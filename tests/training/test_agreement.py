@@ -15,8 +15,8 @@ from tamiyo_tui.training.agreement import (
     compare_policies,
     differing_states,
     parse_seeds,
-    render_markdown,
 )
+from tamiyo_tui.training.agreement_render import render_markdown
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -131,11 +131,11 @@ def test_a_scenario_outside_the_checkpoint_layout_is_bad_input(tmp_path: Path) -
     scenario = tmp_path / "second-row.yaml"
     scenario.write_text(
         "schema: 1\nname: second row\ndescription: a slot the checkpoint has never seen\n"
-        "slots: [r1c0]\nhost: {val_accuracy: [50.0]}\n",
+        "slots: [r3c0]\nhost: {val_accuracy: [50.0]}\n",
         encoding="utf-8",
     )
 
-    with pytest.raises(InputError, match=r"slots \['r1c0'\] are not in the layout"):
+    with pytest.raises(InputError, match=r"slots \['r3c0'\] are not in the layout"):
         compare_policies("heuristic", BC_POLICY, [str(scenario)])
 
 

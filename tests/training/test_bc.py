@@ -20,6 +20,7 @@ from tamiyo_tui.session.policy_spec import resolve_policy
 from tamiyo_tui.sim.loader import load_scenario
 from tamiyo_tui.sim.scenario import AccuracyGenerator, ActionEvent
 from tamiyo_tui.training.bc import BCConfig, FeatureScaler, TrainingData, train_bc
+from tamiyo_tui.training.generator import HELD_OUT_SEEDS
 from tamiyo_tui.training.rollouts import (
     TRAINING_SLOT_CONFIG,
     Variation,
@@ -50,8 +51,8 @@ METADATA_KEYS = {
     "train_steps",
     "scripted_steps",
     "feature_normalization",
+    "temperatures",
 }
-HELD_OUT_SEEDS = range(1000, 1020)  # the seeds docs/policies.md evaluates on
 
 
 def quick_config() -> BCConfig:
@@ -68,17 +69,19 @@ def test_a_widened_lesson_plays_exactly_as_written(path: str) -> None:
 
     narrow_run, wide_run = play_heuristic(scenario), play_heuristic(wide)
 
-    assert wide.slot_config == SlotConfig.default()
+    assert wide.slot_config == SlotConfig.for_grid(3, 3)
     assert wide.enabled_slots == scenario.slot_config.slot_ids
     assert wide_run.epochs == narrow_run.epochs
-    for head in HEAD_NAMES:  # slot indices agree too: the lesson's slots come first in the default layout
+    for head in HEAD_NAMES:  # slot indices agree too: the lesson's slots come first in the 3 × 3 layout
         assert torch.equal(wide_run.actions[head], narrow_run.actions[head]), head
     assert torch.equal(wide_run.scripted, narrow_run.scripted)
 
 
 def test_widening_keeps_a_scenarios_own_enabled_slots_and_refuses_a_foreign_slot() -> None:
     scenario = load_scenario(ENABLED_SLOTS)
-    assert scenario.widened_to(TRAINING_SLOT_CONFIG) is scenario
+    assert scenario.widened_to(SlotConfig.default()) is scenario
+    wide = scenario.widened_to(TRAINING_SLOT_CONFIG)
+    assert (wide.slot_config.num_slots, wide.enabled_slots) == (9, ("r0c1",))
 
     with pytest.raises(ValueError, match=r"slots \['r0c2'\] are not in the layout \['r0c0', 'r0c1'\]"):
         scenario.widened_to(SlotConfig(("r0c0", "r0c1")))
@@ -142,9 +145,10 @@ def test_a_quick_run_writes_a_checkpoint_that_loads_weights_only(quick_run: tupl
     raw = torch.load(out, weights_only=True)
 
     assert raw["format"] == "tamiyo-tui-policy"
-    assert loaded.bundle.slot_config == SlotConfig.default()
+    assert loaded.bundle.slot_config == TRAINING_SLOT_CONFIG
     assert set(loaded.metadata) == METADATA_KEYS
     assert json.loads(str(loaded.metadata["training_config"]))["epochs"] == 2
+    assert set(json.loads(str(loaded.metadata["temperatures"]))) == set(HEAD_NAMES)
     assert loaded.metadata["data_sha256"] == result.data_sha256
     for key, tensor in result.bundle.state_dict().items():
         assert torch.equal(loaded.bundle.state_dict()[key], tensor), key
@@ -155,7 +159,7 @@ def test_a_quick_run_lowers_the_loss(quick_run: tuple[Path, object]) -> None:
 
     assert len(result.losses) == 2
     assert result.losses[-1] < result.losses[0]
-    assert result.metadata["train_episodes"] == 2 * 3  # two scenarios, seeds 0-2
+    assert result.metadata["train_episodes"] == 6 + 2 * 3  # six generated, two scenario files × seeds 0-2
 
 
 def test_training_is_reproducible_and_restores_the_torch_settings(quick_run: tuple[Path, object]) -> None:
@@ -190,7 +194,7 @@ def test_folding_the_scaler_gives_the_same_logits_on_raw_features() -> None:
 
 
 def test_padding_is_invalid_and_allows_every_option() -> None:
-    short = play_heuristic(load_scenario(ENABLED_SLOTS))
+    short = play_heuristic(load_scenario(ENABLED_SLOTS).widened_to(TRAINING_SLOT_CONFIG))
     long = play_heuristic(load_scenario(FIRST_SEED).widened_to(TRAINING_SLOT_CONFIG))
 
     data = TrainingData.from_episodes([short, long])
@@ -237,9 +241,11 @@ def test_the_shipped_checkpoint_loads_weights_only_and_is_small() -> None:
     assert torch.load(SHIPPED, weights_only=True)["version"] == 1
     assert set(loaded.metadata) == METADATA_KEYS
     assert len(str(loaded.metadata["data_sha256"])) == 64
-    assert loaded.bundle.slot_config == SlotConfig.default()
-    assert not set(range(*config["train_seeds"])) & set(HELD_OUT_SEEDS)
-    assert len(config["scenarios"]) == len(list(LESSONS.glob("*.yaml")))
+    assert loaded.bundle.slot_config == SlotConfig.for_grid(3, 3)
+    trained, validated = range(*config["generated"]), range(*config["validation"])
+    assert not set(trained) & set(validated)
+    assert not (set(trained) | set(validated)) & set(range(*HELD_OUT_SEEDS))
+    assert config["scenarios"] == []  # the lessons are held out
 
 
 def test_the_policy_files_resolve() -> None:
