@@ -22,10 +22,7 @@ from tamiyo_tui.shipped import scenario_path
 from tamiyo_tui.sweep.episodes import EpisodeSpec, sweep_episodes
 from tamiyo_tui.sweep.runner import BatchedSweep, SweepSettings
 
-# Absolute, plus the same again relative to the value: a one-row matmul and a batched one round float32
-# differently, and the 3 × 3 lstm-bc reads 374 features in its first layer (up to 3.4e-5 on a logit of
-# 1.8 after six LSTM steps; the three-slot checkpoint stayed within 1e-5).
-FLOAT_TOLERANCE = 5e-5
+FLOAT_TOLERANCE = 1e-5
 # One- to three-slot lessons, a transformer, the governor override, scripted actions, rejected actions.
 LESSONS = ("01", "02", "06", "09", "12", "13")
 POLICIES = ("heuristic", "lstm-bc", "lstm-untrained")
@@ -36,8 +33,7 @@ def differences(ours: Any, theirs: Any, path: str = "record") -> list[str]:
     """Where two record trees differ: floats beyond the tolerance, anything else not exactly equal."""
     if isinstance(ours, float) and isinstance(theirs, float):
         if math.isfinite(ours) and math.isfinite(theirs):
-            close = abs(ours - theirs) <= FLOAT_TOLERANCE * (1.0 + max(abs(ours), abs(theirs)))
-            return [] if close else [f"{path}: {ours!r} != {theirs!r}"]
+            return [] if abs(ours - theirs) <= FLOAT_TOLERANCE else [f"{path}: {ours!r} != {theirs!r}"]
         return [] if ours == theirs or (math.isnan(ours) and math.isnan(theirs)) else [f"{path}: {ours} != {theirs}"]
     if type(ours) is not type(theirs):
         return [f"{path}: {type(ours).__name__} != {type(theirs).__name__}"]
