@@ -1,4 +1,5 @@
-"""The shipped lstm-bc-3x3 checkpoint (the generated-scenario training of issue #16): one 3 × 3 layout that opens every lesson and every grid up to 3 × 3,
+"""The shipped lstm-bc-3x3 checkpoint (issue #16's generated-scenario training): one 3 × 3 layout that
+opens every lesson and every grid up to 3 × 3,
 its lessons still pass their expect checks, and it agrees with the heuristic on held-out generated
 scenarios with probabilities that are not all 0 or 1."""
 
