@@ -68,9 +68,8 @@ def is_2016337e_checkpoint(checkpoint: Mapping[str, Any]) -> bool:
 def read_checkpoint(path: Path, data: bytes | None = None) -> Checkpoint2016337e:
     """The network and observation statistics of a 2016337e ``PPOAgent.save`` file (``data``: its bytes)."""
     try:
-        loaded = torch.load(
-            io.BytesIO(data if data is not None else path.read_bytes()), map_location="cpu", weights_only=True
-        )
+        raw = data if data is not None else path.read_bytes()
+        loaded = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except OSError as error:
         raise InputError(f"{path}: cannot read the checkpoint ({error.strerror or error})") from None
     except Exception as error:  # torch.load's refusals have no common type
