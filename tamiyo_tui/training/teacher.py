@@ -14,8 +14,9 @@ in worker processes (``fork``), returning them in seed order.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import multiprocessing
-import pickle
 import random
 from collections.abc import Callable, Sequence
 
@@ -30,6 +31,7 @@ from tamiyo_tui.training.rollouts import Episode, play_heuristic
 SAMPLED_RUN_SHARE = 0.4  # of the training seeds
 SAMPLED_STEP_PROBABILITY = 0.2  # per unscripted step of a sampled run
 CHUNK = 8  # episodes a worker plays per task
+_EPISODE_FIELDS = tuple(field.name for field in dataclasses.fields(Episode))
 
 
 def is_sampled(seed: int, share: float = SAMPLED_RUN_SHARE) -> bool:
@@ -84,8 +86,11 @@ def _play_chunk(task: tuple[tuple[int, ...], float]) -> list[Episode]:
 
 
 def _play_chunk_bytes(task: tuple[tuple[int, ...], float]) -> bytes:
-    # Plain pickle bytes: a Pool would hand torch tensors over as shared-memory handles, one per tensor.
-    return pickle.dumps(_play_chunk(task))
+    # torch.save bytes of plain fields: a Pool would hand torch tensors over as shared-memory handles, one per
+    # tensor, and the parent reads them back with torch.load(weights_only=True), as it reads every file.
+    buffer = io.BytesIO()
+    torch.save([{name: getattr(episode, name) for name in _EPISODE_FIELDS} for episode in _play_chunk(task)], buffer)
+    return buffer.getvalue()
 
 
 def generated_episodes(
@@ -106,7 +111,8 @@ def generated_episodes(
         return episodes
     with multiprocessing.get_context("fork").Pool(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
         for payload in pool.imap(_play_chunk_bytes, chunks):  # imap keeps the order of the chunks
-            played: list[Episode] = pickle.loads(payload)  # our own workers' bytes
+            fields = torch.load(io.BytesIO(payload), weights_only=True)
+            played = [Episode(**each) for each in fields]
             episodes.extend(played)
             if on_episode is not None:
                 for _ in played:

@@ -138,7 +138,7 @@ def _network(
         raise InputError(
             f"{path}: field 'network_state_dict' does not fit the 2016337e network: {first[0].strip()}"
         ) from None
-    return network.eval()
+    return network.train(False)  # inference mode for dropout (what Module.eval does)
 
 
 def _normalizer(path: Path, metadata: Mapping[str, Any], declared_dim: int) -> ObservationNormalizer | None:

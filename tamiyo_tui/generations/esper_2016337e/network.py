@@ -182,7 +182,7 @@ class FactoredRecurrentActorCritic2016337e(nn.Module):
             nn.init.orthogonal_(self.policy_head(name)[-1].weight, gain=0.01)
         for critic in (self.state_value_head, self.q_head, self.contribution_predictor):
             nn.init.orthogonal_(critic[-1].weight, gain=0.1)
-        self.eval()  # the contribution predictor's dropout is for training only
+        self.train(False)  # the contribution predictor's dropout is for training only
 
     def policy_head(self, name: str) -> nn.Sequential:
         return self.get_submodule(f"{name}_head")
