@@ -201,6 +201,7 @@ def write_features() -> None:
     from esper.tamiyo.policy.features import batch_obs_to_features
 
     sys.path.insert(0, str(OUT.parent))  # the tests' observation helpers
+    from make_feature_vectors import to_json  # the observation format tests/observations.py reads
     from observations import random_observation
 
     from tamiyo_tui.domain.actions import BLUEPRINT_ID_TO_INDEX
@@ -267,7 +268,7 @@ def write_features() -> None:
         )
         cases.append(
             {
-                "observation": observation_json(observation),
+                "observation": to_json(observation),
                 "feedback": feedback,
                 "features": features[0].tolist(),
                 "blueprint_indices": blueprints[0].tolist(),
@@ -317,27 +318,6 @@ def write_masks() -> None:
             }
         )
     (OUT / "esper-2016337e-masks.json").write_text(json.dumps({"cases": cases}))
-
-
-def observation_json(observation) -> dict:
-    """The observation in the format ``tests/observations.py: observation_from_json`` reads."""
-    import dataclasses
-
-    def report(each):
-        return None if each is None else dataclasses.asdict(each)
-
-    return {
-        "host": dataclasses.asdict(observation.host),
-        "slots": {slot_id: report(each) for slot_id, each in observation.slots.items()},
-        "slot_ids": list(observation.slot_config.slot_ids),
-        "enabled_slots": None if observation.enabled_slots is None else list(observation.enabled_slots),
-        "topology": observation.topology,
-        "total_seeds": observation.total_seeds,
-        "max_seeds": observation.max_seeds,
-        "min_prune_age": observation.min_prune_age,
-        "total_params": observation.total_params,
-        "max_epochs": observation.max_epochs,
-    }
 
 
 if __name__ == "__main__":
