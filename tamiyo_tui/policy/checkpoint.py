@@ -18,8 +18,9 @@ are unpickled, never arbitrary objects, so opening a checkpoint cannot run code.
   its shapes give the slot count, observation size, hidden size and layer count.
 
 The observation size tells whether the network reads the telemetry blocks (23 + 39 per slot without,
-23 + 65 per slot with). A file of the later policy generation (esper-lite's Policy V2, checkpoint_version 2)
-is recognised and named, never loaded into this network.
+23 + 65 per slot with). A ``PPOAgent.save`` file of the later policy generation (esper-lite's Policy V2 at
+2016337e, checkpoint_version 2) opens as a bundle of that generation (``policy/bundle_2016337e.py``); its
+bare state_dict is recognised and named, never loaded into this network.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import torch
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.errors import InputError
 from tamiyo_tui.generations.esper_2016337e.checkpoint import from_fields, is_2016337e_checkpoint
+from tamiyo_tui.policy.bundle_2016337e import Policy2016337eBundle
 from tamiyo_tui.policy.devices import resolve_device
 from tamiyo_tui.policy.features import uses_telemetry
 from tamiyo_tui.policy.generation import ESPER_2016337E, ESPER_60205274, recognised_only
@@ -58,7 +60,7 @@ class CheckpointError(InputError):
 
 @dataclass(frozen=True, slots=True)
 class LoadedCheckpoint:
-    bundle: LSTMPolicyBundle
+    bundle: LSTMPolicyBundle | Policy2016337eBundle  # the generation the file was trained in
     metadata: dict[str, Primitive]  # empty for a reference state_dict
     sha256: str
 
@@ -178,14 +180,17 @@ def _from_versioned(
 
 def _from_trainer_file(
     path: Path, content: dict[str, Any], slot_config: SlotConfig | None
-) -> tuple[LSTMPolicyBundle, dict[str, Primitive]]:
-    """A ``PPOAgent.save`` file: the network's weights, with the slot layout and sizes the file records."""
+) -> tuple[LSTMPolicyBundle | Policy2016337eBundle, dict[str, Primitive]]:
+    """A ``PPOAgent.save`` file: the network's weights, with the slot layout and sizes the file records; a
+    file of the 2016337e generation opens as a bundle of that generation."""
     version = content.get("checkpoint_version")
     network = _as_reference_state_dict(content.get("network_state_dict"))
+    if is_2016337e_checkpoint(content):
+        return _opened_2016337e(path, content, slot_config)
     if version != TRAINER_CHECKPOINT_VERSION:
-        what = f"checkpoint_version {version!r}"
-        opened = _opened_2016337e_message(path, content) if is_2016337e_checkpoint(content) else None
-        raise CheckpointError(opened or _later_generation_message(path, network or {}, what, content))
+        raise CheckpointError(
+            _later_generation_message(path, network or {}, f"checkpoint_version {version!r}", content)
+        )
     if network is None:
         raise CheckpointError(f"{path}: reference trainer checkpoint without a network_state_dict of the policy")
     _refuse_later_generation(path, network, "checkpoint_version 1")
@@ -228,23 +233,31 @@ def _refuse_later_generation(path: Path, state_dict: Mapping[str, Any], what: st
         raise CheckpointError(_later_generation_message(path, state_dict, what, None))
 
 
-def _opened_2016337e_message(path: Path, content: Mapping[str, Any]) -> str | None:
-    """What a 2016337e file holds, read by that generation's own reader: its network opens here, but the
-    generation cannot run until its features, masks and lifecycle rules exist (``policy/generation.py``).
-    None when the reader refuses the file: the caller then names what differs from this generation's."""
+def _opened_2016337e(
+    path: Path, content: Mapping[str, Any], slot_config: SlotConfig | None
+) -> tuple[Policy2016337eBundle, dict[str, Primitive]]:
+    """A 2016337e ``PPOAgent.save`` file, read by that generation's own reader (its refusals name the field)."""
     try:
         opened = from_fields(path, content)
-    except InputError:
-        return None
-    network = opened.network
-    statistics = "with" if opened.normalizer is not None else "without"
-    return (
-        f"{path}: a policy of {ESPER_2016337E.description}: slots {', '.join(opened.slot_config.slot_ids)}, "
-        f"{network.lstm_layers} residual LSTM layer(s) of {network.lstm_hidden_dim}, {opened.train_steps} train "
-        f"steps, {statistics} observation statistics. Its network opens, but this tamiyo-tui runs only the "
-        f"60205274 generation (checkpoint_version {TRAINER_CHECKPOINT_VERSION}): that generation's features, "
-        "masks and lifecycle rules are not built yet"
-    )
+    except InputError as error:
+        network = _as_reference_state_dict(content.get("network_state_dict")) or {}
+        if ESPER_2016337E.has_markers(network):  # that generation's network, with a field it cannot use
+            raise CheckpointError(str(error)) from None
+        what = f"checkpoint_version {content.get('checkpoint_version')!r}"
+        raise CheckpointError(_later_generation_message(path, network, what, content)) from None
+    if slot_config is not None and slot_config.slot_ids != opened.slot_config.slot_ids:
+        raise CheckpointError(
+            f"{path}: checkpoint was saved for slots {list(opened.slot_config.slot_ids)}, "
+            f"not {list(slot_config.slot_ids)}"
+        )
+    metadata: dict[str, Primitive] = {
+        "source": "PPOAgent.save",
+        "checkpoint_version": content.get("checkpoint_version"),
+        "train_steps": opened.train_steps,
+        "generation": ESPER_2016337E.name,
+        "observation_statistics": opened.normalizer is not None,
+    }
+    return Policy2016337eBundle.from_checkpoint(opened), metadata
 
 
 def _later_generation_message(

@@ -7,7 +7,7 @@ and the result has the same shape as a network's, with one-hot distributions at 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -41,11 +41,15 @@ class HeuristicPolicyBundle:
         *,
         feature_dim: int | None = None,
         hidden_dim: int | None = None,
+        controller: type[HeuristicTamiyo] = HeuristicTamiyo,
+        mask_inputs: Callable[[Observation], MaskInputs] = MaskInputs.from_observation,
     ) -> None:
         """``config`` may be a policy file's mapping. ``feature_dim`` and ``hidden_dim`` exist because the
         factory passes them to every bundle: a feature_dim must match ``slot_config``; hidden_dim (the
-        LSTM's width) is ignored, as the heuristic has no recurrent state.
+        LSTM's width) is ignored, as the heuristic has no recurrent state. ``controller`` and ``mask_inputs``
+        are the heuristic and the mask rules of the policy generation in force (default: 60205274's).
         """
+        self._controller, self._mask_inputs = controller, mask_inputs
         if isinstance(config, Mapping):
             config = HeuristicConfig.from_mapping(config)
         self._config = config or HeuristicConfig()
@@ -58,7 +62,7 @@ class HeuristicPolicyBundle:
                 f"give {expected_dim} features"
             )
         # Row 0's controller exists from the start so a bad config or topology fails here, not mid-episode.
-        self._controllers: list[HeuristicTamiyo] = [HeuristicTamiyo(self._config, topology)]
+        self._controllers: list[HeuristicTamiyo] = [self._controller(self._config, topology)]
 
     # -- the heuristic's own surface -----------------------------------------------------------------------
 
@@ -103,7 +107,7 @@ class HeuristicPolicyBundle:
         if batch.features.shape[0] != rows:
             raise ValueError(f"PolicyBatch has {rows} observations but features for {batch.features.shape[0]} rows")
         while len(self._controllers) < rows:
-            self._controllers.append(HeuristicTamiyo(self._config, self._topology))
+            self._controllers.append(self._controller(self._config, self._topology))
         before = self.state_dict()
         try:
             decisions = [self._decide(row, obs) for row, obs in enumerate(batch.observations)]
@@ -122,7 +126,7 @@ class HeuristicPolicyBundle:
         on with this, by the action that really was taken (``HeuristicTamiyo.carried_out`` has the rule).
         ``state`` is not modified; this bundle's controllers are left as they were.
         """
-        scratch = HeuristicTamiyo(self._config, self._topology)
+        scratch = self._controller(self._config, self._topology)
         states = state["controllers"]
         scratch.load_state_dict(states[0])
         scratch.carried_out(observation, action, accepted=accepted)
@@ -134,7 +138,7 @@ class HeuristicPolicyBundle:
                 f"Row {row}: observation slots {obs.slot_config.slot_ids} do not match the bundle's "
                 f"slot_config {self._slot_config.slot_ids}"
             )
-        return self._controllers[row].decide(obs, explain_masks(MaskInputs.from_observation(obs)))
+        return self._controllers[row].decide(obs, explain_masks(self._mask_inputs(obs)))
 
     def _result(self, decisions: list[HeuristicDecision], batch: PolicyBatch) -> ActionResult:
         """One-hot distributions at the chosen options, in the shape of a network's result."""
@@ -231,7 +235,7 @@ class HeuristicPolicyBundle:
             raise ValueError(f"Unexpected keys in heuristic bundle state: {unknown}")
         states = state_dict["controllers"]
         while len(self._controllers) < len(states):
-            self._controllers.append(HeuristicTamiyo(self._config, self._topology))
+            self._controllers.append(self._controller(self._config, self._topology))
         del self._controllers[len(states) :]
         for controller, state in zip(self._controllers, states, strict=True):
             controller.load_state_dict(state)

@@ -129,4 +129,5 @@ def build_frame(
         lstm_trained=header.checkpoint_sha256 is not None,
         off_script=off_script,
         final=final is not None,
+        generation=header.generation,
     )

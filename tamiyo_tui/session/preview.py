@@ -37,7 +37,9 @@ class Preview:
         """The scenario's first state, with the rule set's masks and no decision yet."""
         simulator = Simulator(self.scenario)
         observation = simulator.observe()
-        explanation = explain_state(observation, governor_override=simulator.governor_override_active)
+        explanation = explain_state(
+            observation, governor_override=simulator.governor_override_active, lifecycle=self.scenario.lifecycle
+        )
         return build_frame(
             run_header(self.scenario, self.spec, device=self.device),
             pending_state(self.scenario, simulator.epoch, observation, explanation),

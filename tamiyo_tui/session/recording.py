@@ -12,6 +12,7 @@ from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.alpha import ALPHA_MODE_NAMES
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.stages import STAGE_NAMES
+from tamiyo_tui.generations.esper_2016337e import masks as masks_2016337e
 from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs, explain_masks
 from tamiyo_tui.session.records import (
     DecisionRecord,
@@ -24,7 +25,14 @@ from tamiyo_tui.session.records import (
     Source,
     TransitionRecord,
 )
-from tamiyo_tui.sim.scenario import ActionEvent, ActionSpec, NoteEvent, Scenario
+from tamiyo_tui.sim.scenario import (
+    ESPER_2016337E_LIFECYCLE,
+    ActionEvent,
+    ActionSpec,
+    NoteEvent,
+    Scenario,
+    lifecycle_in_force,
+)
 from tamiyo_tui.sim.simulator import ActionOutcome
 
 if TYPE_CHECKING:  # decide.py imports torch; building a record from its numbers must not
@@ -56,6 +64,7 @@ def run_header(
         slot_ids=scenario.slot_config.slot_ids,
         episode_length=scenario.episode_length,
         telemetry_features=telemetry_features,
+        generation=lifecycle_in_force(scenario.lifecycle),
     )
 
 
@@ -71,9 +80,18 @@ def scripted_action(scenario: Scenario, epoch: int) -> ActionSpec | None:
     return None
 
 
-def explain_state(observation: Observation, *, governor_override: bool) -> MaskExplanation:
+def mask_inputs(observation: Observation, *, governor_override: bool, lifecycle: str | None = None) -> MaskInputs:
+    """What the mask rules read in this state, with the rules of the generation in force switched on."""
+    if lifecycle_in_force(lifecycle) == ESPER_2016337E_LIFECYCLE:
+        return masks_2016337e.mask_inputs(observation, allow_governor_override=governor_override)
+    return MaskInputs.from_observation(observation, allow_governor_override=governor_override)
+
+
+def explain_state(
+    observation: Observation, *, governor_override: bool, lifecycle: str | None = None
+) -> MaskExplanation:
     """The rule set's verdict on every option of this state (what the why panel and the records show)."""
-    return explain_masks(MaskInputs.from_observation(observation, allow_governor_override=governor_override))
+    return explain_masks(mask_inputs(observation, governor_override=governor_override, lifecycle=lifecycle))
 
 
 def summarize_observation(obs: Observation) -> ObservationSummary:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from tamiyo_tui.sim.scenario import ESPER_60205274_LIFECYCLE as FIRST_GENERATION
+
 RECORD_SCHEMA = 1
 Source = Literal["policy", "override", "script"]
 
@@ -182,6 +184,9 @@ class RunHeader:
     episode_length: int
     schema: int = RECORD_SCHEMA
     telemetry_features: bool = False  # the LSTM bundle's network reads the telemetry feature blocks
+    # The esper-lite policy generation whose masks, lifecycle, heuristic and network the run used (a file
+    # written before the field existed was of the first one).
+    generation: str = FIRST_GENERATION
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

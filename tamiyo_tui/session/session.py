@@ -150,7 +150,7 @@ class InspectionSession:
     def explanation(self) -> MaskExplanation:
         if self._cursor.explanation is None:
             self._cursor.explanation = explain_state(
-                self.observation(), governor_override=self.governor_override_active
+                self.observation(), governor_override=self.governor_override_active, lifecycle=self.scenario.lifecycle
             )
         return self._cursor.explanation
 

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP, FactoredAction, LifecycleOp
 from tamiyo_tui.rules.masks import OptionVerdict
-from tamiyo_tui.session.records import DecisionRecord, HeadRecord, ObservationSummary
+from tamiyo_tui.session.records import FIRST_GENERATION, DecisionRecord, HeadRecord, ObservationSummary
 
 __all__ = [
     "HEAD_DISPLAY_ORDER",
@@ -137,6 +137,7 @@ class Frame:
     lstm_trained: bool = True  # False: the LSTM bundle is an untrained network (no checkpoint)
     off_script: str | None = None  # why the run has left the lesson's script (its notes may not fit)
     final: bool = False  # done: ``observation`` is the state after the last decision, not before it
+    generation: str = FIRST_GENERATION  # the policy generation whose rules and network the run uses
 
     @property
     def loading(self) -> bool:

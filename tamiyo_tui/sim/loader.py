@@ -107,7 +107,7 @@ def _build(root: YamlNode, file: str, sha256: str) -> Scenario:
         enabled_slots=optional(fields, "enabled_slots", lambda n: read_enabled_slots(n, slot_config), None),
         max_seeds=optional(fields, "max_seeds", lambda n: n.integer(0), 0),
         gates=cast(GateMode, gates),
-        lifecycle=optional(fields, "lifecycle", lambda n: n.choice(LIFECYCLES, noun="lifecycle"), LIFECYCLES[0]),
+        lifecycle=optional(fields, "lifecycle", lambda n: n.choice(LIFECYCLES, noun="lifecycle"), None),
         min_prune_age=optional(fields, "min_prune_age", lambda n: n.integer(0), MIN_PRUNE_AGE),
         policy=optional(fields, "policy", lambda n: n.string(), "heuristic"),
         blueprints=_optional_collection(fields, "blueprints", _read_blueprints, {}),

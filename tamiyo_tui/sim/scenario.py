@@ -33,6 +33,11 @@ ESPER_2016337E_LIFECYCLE = "esper-2016337e"
 LIFECYCLES: tuple[str, ...] = (ESPER_60205274_LIFECYCLE, ESPER_2016337E_LIFECYCLE)
 
 
+def lifecycle_in_force(lifecycle: str | None) -> str:
+    """The generation whose rules apply: the one named, else 60205274's (a scenario that names none)."""
+    return lifecycle or ESPER_60205274_LIFECYCLE
+
+
 @dataclass(frozen=True, slots=True)
 class SourcePos:
     file: str
@@ -186,7 +191,7 @@ class Scenario:
     enabled_slots: tuple[str, ...] | None = None  # None = all
     max_seeds: int = 0
     gates: GateMode = "permissive"
-    lifecycle: str = ESPER_60205274_LIFECYCLE
+    lifecycle: str | None = None  # None: the loaded policy's generation decides (60205274 unless it is another)
     min_prune_age: int = MIN_PRUNE_AGE
     policy: str = "heuristic"
     blueprints: dict[str, BlueprintEffect] = field(default_factory=dict)

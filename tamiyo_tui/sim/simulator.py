@@ -24,7 +24,14 @@ from tamiyo_tui.sim.errors import ScenarioError
 from tamiyo_tui.sim.feedback import FeedbackTracker
 from tamiyo_tui.sim.governor import SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
-from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, GovernorEvent, Scenario, SlotEvent, SourcePos
+from tamiyo_tui.sim.scenario import (
+    ESPER_2016337E_LIFECYCLE,
+    GovernorEvent,
+    Scenario,
+    SlotEvent,
+    SourcePos,
+    lifecycle_in_force,
+)
 from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState, set_baselines
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
@@ -333,7 +340,7 @@ class Simulator:
 
     def _advance(self, slot: SeedSlot, action: FactoredAction) -> OpResult:
         on_holding = slot.state is not None and slot.state.stage == SeedStage.HOLDING
-        result = slot.advance(self.scenario.gates, lifecycle=self.scenario.lifecycle)
+        result = slot.advance(self.scenario.gates, lifecycle=lifecycle_in_force(self.scenario.lifecycle))
         if result.ok and on_holding:
             # advance_stage() with no target from HOLDING means FOSSILIZED, without the FOSSILIZE handler's alpha snap.
             return replace(
@@ -349,7 +356,10 @@ class Simulator:
             where = "empty" if seed is None else seed.stage.name
             return _fail(f"{slot.slot_id} is {where}: only a HOLDING seed can be fossilized")
         result = slot.advance(
-            self.scenario.gates, target=SeedStage.FOSSILIZED, cause="FOSSILIZE", lifecycle=self.scenario.lifecycle
+            self.scenario.gates,
+            target=SeedStage.FOSSILIZED,
+            cause="FOSSILIZE",
+            lifecycle=lifecycle_in_force(self.scenario.lifecycle),
         )
         if result.ok:
             seed.set_alpha(1.0)

@@ -31,7 +31,6 @@ from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
 from tamiyo_tui.policy.host_transfer import HostHead
 from tamiyo_tui.policy.protocol import PolicyBundle
-from tamiyo_tui.rules.heuristic import HeuristicTamiyo
 from tamiyo_tui.rules.masks import MaskExplanation
 from tamiyo_tui.session.decide import BundleDecision
 from tamiyo_tui.session.session import InspectionSession
@@ -109,7 +108,7 @@ class HeuristicBatch:
         self.slot_config = bundle.slot_config
         self._sizes = get_action_head_sizes(bundle.slot_config)
         # One controller of the sweep's own, loaded with each episode's memory in turn.
-        self._controller = HeuristicTamiyo(bundle.config, bundle.topology)
+        self._controller = type(bundle.heuristic)(bundle.config, bundle.topology)
 
     def decide(self, pending: Sequence[Pending]) -> list[BundleDecision]:
         # The rules are a pure function of the state, its explanations and the heuristic's memory, and a sweep's

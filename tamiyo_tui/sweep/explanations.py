@@ -13,6 +13,7 @@ from collections.abc import Hashable
 
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs, explain_masks
+from tamiyo_tui.session.recording import mask_inputs
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(MaskInputs))
 
@@ -30,8 +31,8 @@ class Explanations:
     def __init__(self) -> None:
         self._memo: dict[Hashable, MaskExplanation] = {}
 
-    def of(self, observation: Observation, *, governor_override: bool) -> MaskExplanation:
-        inputs = MaskInputs.from_observation(observation, allow_governor_override=governor_override)
+    def of(self, observation: Observation, *, governor_override: bool, lifecycle: str | None = None) -> MaskExplanation:
+        inputs = mask_inputs(observation, governor_override=governor_override, lifecycle=lifecycle)
         key = _key(inputs)
         explanation = self._memo.get(key)
         if explanation is None:

@@ -118,8 +118,13 @@ class BatchedSweep:
             session = self.episodes[index].session
             observation = session.observation()
             override = session.governor_override_active
-            explanation = self._explanations.of(observation, governor_override=override)
-            heuristic_view = self._explanations.of(observation, governor_override=False) if override else explanation
+            lifecycle = session.scenario.lifecycle
+            explanation = self._explanations.of(observation, governor_override=override, lifecycle=lifecycle)
+            heuristic_view = (
+                self._explanations.of(observation, governor_override=False, lifecycle=lifecycle)
+                if override
+                else explanation
+            )
             pending[index] = Pending(session, observation, explanation, heuristic_view)
             for name, batch in self._membership[index].items():
                 members.setdefault(batch, []).append((index, name))

@@ -13,6 +13,7 @@ import torch
 
 from tamiyo_tui.cli import main
 from tamiyo_tui.domain.slots import SlotConfig
+from tamiyo_tui.policy.bundle_2016337e import Policy2016337eBundle
 from tamiyo_tui.policy.checkpoint import CheckpointError, load_checkpoint
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 
@@ -168,16 +169,13 @@ def later_generation_file(path: Path) -> Path:
     return path
 
 
-def test_a_file_of_the_later_generation_is_named_with_what_differs(tmp_path: Path) -> None:
+def test_a_later_generation_file_that_lacks_part_of_its_network_names_the_part(tmp_path: Path) -> None:
     path = later_generation_file(tmp_path / "v2.pt")
     with pytest.raises(CheckpointError) as error:
         load_checkpoint(path)
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith(f"{path}: checkpoint_version 2, value_head_schema_version 2: looks like a checkpoint")
-    assert "Policy V2" in message and "60205274 generation (checkpoint_version 1)" in message
-    assert "unexpected state_value_head.0.weight" in message
-    assert "feature_net.0.weight (512, 128) vs (128, 140)" in message
+    assert message == f"{path}: field 'network_state_dict' lacks 'lstm.layer_norms.0.weight' of the 2016337e network"
 
 
 def test_a_bare_state_dict_of_the_later_generation_is_named(tmp_path: Path) -> None:
@@ -199,18 +197,25 @@ def test_the_cli_refuses_a_later_generation_file_in_one_line(tmp_path: Path) -> 
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tamiyo-tui: error: ") and "Policy V2" in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("tamiyo-tui: error: ") and "2016337e network" in lines[0], (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
-def test_a_file_the_2016337e_reference_saved_is_opened_and_described_not_run() -> None:
-    """The reference's own PPOAgent.save file (tools/make_2016337e_vectors.py): that generation's reader opens
-    it, so the refusal says what the policy is rather than which keys differ."""
+def test_a_file_the_2016337e_reference_saved_opens_as_a_policy_of_that_generation() -> None:
+    """The reference's own PPOAgent.save file (tools/make_2016337e_vectors.py) opens with its layout, depth,
+    train steps and observation statistics, as a bundle of its own generation."""
     reference_file = Path(__file__).resolve().parent.parent / "vectors" / "esper-2016337e-checkpoint.pt"
-    with pytest.raises(CheckpointError) as refused:
-        load_checkpoint(reference_file)
-    message = str(refused.value)
-    assert message.startswith(f"{reference_file}: a policy of esper-lite's later policy generation")
-    assert "slots r0c0, r0c1, r0c2, 2 residual LSTM layer(s) of 32" in message
-    assert "with observation statistics" in message and "not built yet" in message
-    assert "unexpected" not in message  # no key-by-key diff for a file that opens
+    loaded = load_checkpoint(reference_file)
+    assert isinstance(loaded.bundle, Policy2016337eBundle)
+    assert loaded.bundle.slot_config.slot_ids == ("r0c0", "r0c1", "r0c2")
+    assert (loaded.bundle.num_lstm_layers, loaded.bundle.hidden_dim) == (2, 32)
+    assert loaded.bundle.has_normalizer
+    assert loaded.metadata == {
+        "source": "PPOAgent.save",
+        "checkpoint_version": 2,
+        "train_steps": 0,
+        "generation": "esper-2016337e",
+        "observation_statistics": True,
+    }

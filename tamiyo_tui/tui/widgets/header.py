@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tamiyo_tui.session.records import FIRST_GENERATION
 from tamiyo_tui.session.view import Frame, action_label
 from tamiyo_tui.tui.visuals import ACCEPTED, ERROR_STYLE, NOTE, OFF_SCRIPT, REJECTED, REJECTED_STYLE, SWITCH
 from tamiyo_tui.tui.widgets.text_line import TextLine
@@ -38,6 +39,8 @@ def status_text(frame: Frame, *, running: bool) -> Text:
         partner = "heuristic" if frame.bundle == "lstm" else "lstm"
         text.append(f" {SWITCH} ", style="dim").append_text(bundle_label(frame, partner, style="dim"))
     text.append(f" · {frame.device}")
+    if frame.generation != FIRST_GENERATION:  # the first generation is the default and goes unsaid
+        text.append(f" · {frame.generation}", style="bold magenta")
     text.append(" · deterministic" if frame.deterministic else " · sample")
     text.append(" · ")
     text.append(frame.scenario, style="bold")
