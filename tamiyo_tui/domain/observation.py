@@ -80,7 +80,8 @@ class SlotReport:
     alpha: float = 0.0
     # The contribution until a counterfactual is measured (see ``contribution``).
     improvement_since_stage_start: float = 0.0
-    contribution_velocity: float = 0.0  # the reference never copies it into reports, so always 0.0
+    # 60205274's trainer never sets it (always 0.0); 2016337e's keeps an EMA of the counterfactual's changes.
+    contribution_velocity: float = 0.0
     blend_tempo_epochs: int = 5
     alpha_target: float = 0.0
     alpha_mode: AlphaMode = AlphaMode.HOLD

@@ -2,10 +2,11 @@
 
 A generation is the set of pieces a trained policy was trained against: its features, its masks, its
 network and checkpoint file, the lifecycle rules its trainer's simulator followed, and its heuristic.
-This tool speaks one generation, ``ESPER_60205274``; ``docs/architecture.md`` ("Where a policy
-generation plugs in") says how a second one is added. Checkpoint loading asks these records which
-generation a file belongs to, so a file of a generation that is known but not spoken here is named,
-never mis-loaded.
+The first generation, ``ESPER_60205274``, is described here in full; the second, 2016337e, lives in
+``tamiyo_tui/generations/esper_2016337e`` and runs through ``policy/bundle_2016337e.py``
+(``docs/architecture.md``, "Where a policy generation plugs in"). Checkpoint loading asks these records
+which generation a file belongs to, so a file that looks like one generation's but is not loadable as it
+(a bare 2016337e state_dict, a 60205274 file holding its modules) is named, never mis-loaded.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ tensor, copies it once and cuts each host row at fixed offsets.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +37,16 @@ class HostRow:
     heads: dict[str, HostHead]
     value: float
     hidden_norm: float | None  # L2 norm of h over layers and units; None when stateless
+    critic: HostCritic | None = None  # a network of a generation with Q(s, op) and a contribution predictor
+
+
+@dataclass(frozen=True, slots=True)
+class HostCritic:
+    """What a 2016337e network says besides its choice, for one batch row."""
+
+    q_values: tuple[float, ...]  # Q(s, op) for every op, in op order
+    contributions: tuple[float, ...]  # predicted counterfactual contribution per slot
+    probs_before_floor: dict[str, tuple[float, ...]]  # per head: the distribution before the probability floor
 
 
 def to_host(result: ActionResult) -> tuple[HostRow, ...]:
@@ -49,9 +60,32 @@ def to_host(result: ActionResult) -> tuple[HostRow, ...]:
         blocks += [_side_by_side(result.heads.probs), _stacked(result.heads.entropy)]
     if result.hidden is not None:
         blocks.append(torch.linalg.vector_norm(result.hidden[0], dim=(0, 2)).reshape(batch, 1))
+    width = sum(block.shape[1] for block in blocks)
+    critic = result.extras.keys() >= _CRITIC_KEYS and sizes is not None
+    if critic:
+        blocks += [result.extras["q_values"], result.extras["contributions"]]  # type: ignore[list-item]
+        blocks.append(_side_by_side(result.extras["probs_before_floor"]))  # type: ignore[arg-type]
     # cat promotes to the widest dtype present; indices are small integers, exact in any float.
     rows = torch.cat([block.to(torch.float64) for block in blocks], dim=1).cpu().tolist()
-    return tuple(_read_row(row, sizes, result.hidden is not None) for row in rows)
+    host = tuple(_read_row(row[:width], sizes, result.hidden is not None) for row in rows)
+    if not critic:
+        return host
+    ops, slots = result.extras["q_values"].shape[1], result.extras["contributions"].shape[1]  # type: ignore[attr-defined]
+    return tuple(
+        dataclasses.replace(row, critic=_read_critic(values[width:], ops, slots, sizes))  # type: ignore[arg-type]
+        for row, values in zip(host, rows, strict=True)
+    )
+
+
+_CRITIC_KEYS = frozenset({"q_values", "contributions", "probs_before_floor"})
+
+
+def _read_critic(values: list[float], ops: int, slots: int, sizes: list[int]) -> HostCritic:
+    cursor, before = ops + slots, {}
+    for name, size in zip(HEAD_NAMES, sizes, strict=True):
+        before[name] = tuple(values[cursor : cursor + size])
+        cursor += size
+    return HostCritic(tuple(values[:ops]), tuple(values[ops : ops + slots]), before)
 
 
 def _read_row(row: list[float], sizes: list[int] | None, has_hidden: bool) -> HostRow:

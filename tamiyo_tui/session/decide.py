@@ -21,7 +21,7 @@ import torch
 from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.policy.batch import build_policy_batch
-from tamiyo_tui.policy.host_transfer import HostHead, to_host
+from tamiyo_tui.policy.host_transfer import HostCritic, HostHead, to_host
 from tamiyo_tui.policy.protocol import PolicyBundle
 from tamiyo_tui.policy.types import Hidden
 
@@ -41,6 +41,7 @@ class BundleDecision:
     # follows the run, whose state moves on by the action carried out instead.
     next_state: Any
     telemetry_features: bool | None = None  # the network read the telemetry blocks; None: not a network
+    critic: HostCritic | None = None  # Q(s, op), contributions and pre-floor probabilities (2016337e networks)
 
 
 @runtime_checkable
@@ -163,4 +164,5 @@ class PolicyRunner:
             reason=result.reasons[0] if result.reasons else None,
             next_state=next_state,
             telemetry_features=telemetry,
+            critic=row.critic,
         )

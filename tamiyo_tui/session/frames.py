@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.rules.masks import MaskExplanation
-from tamiyo_tui.session.recording import head_records, scenario_notes, scripted_action, summarize_observation
+from tamiyo_tui.session.recording import (
+    critic_record,
+    head_records,
+    scenario_notes,
+    scripted_action,
+    summarize_observation,
+)
 from tamiyo_tui.session.records import DecisionRecord, HeadRecord, HostSummary, ObservationSummary, RunHeader
 from tamiyo_tui.session.view import HISTORY_POINTS, Decision, Frame, OptionVerdict, TimelineItem, action_label
 from tamiyo_tui.sim.scenario import Scenario
@@ -59,7 +65,8 @@ def pending_state(
 def decision_view(decision: BundleDecision, explanation: MaskExplanation) -> Decision:
     """A pending decision in the record's per-head shape (masks and reasons from the rule set)."""
     heads = head_records(explanation, decision)
-    return Decision(decision.bundle, heads, decision.value, decision.hidden_norm, decision.reason)
+    critic = critic_record(explanation, decision)
+    return Decision(decision.bundle, heads, decision.value, decision.hidden_norm, decision.reason, critic)
 
 
 def verdicts_from_heads(heads: dict[str, HeadRecord]) -> dict[str, tuple[OptionVerdict, ...]]:
@@ -96,7 +103,9 @@ def build_frame(
             epoch=shown.epoch,
             observation=shown.observation,
             verdicts=verdicts_from_heads(shown.heads),
-            decision=Decision(shown.bundle, shown.heads, shown.value, shown.hidden_norm, shown.heuristic_reason),
+            decision=Decision(
+                shown.bundle, shown.heads, shown.value, shown.hidden_norm, shown.heuristic_reason, shown.critic
+            ),
             error=None,
             notes=shown.notes,
             scripted=None,  # carried out already: the record says what was done and by whom

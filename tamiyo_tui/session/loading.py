@@ -28,7 +28,6 @@ from tamiyo_tui.sim.scenario import (
     ESPER_2016337E_LIFECYCLE,
     ESPER_60205274_LIFECYCLE,
     Scenario,
-    lifecycle_in_force,
 )
 
 
@@ -61,7 +60,7 @@ def load_policies(spec: PolicySpec, scenario: Scenario, device: str | torch.devi
         lstm, checkpoint_sha256 = loaded.bundle, loaded.sha256
         scenario = _fit_to_checkpoint(scenario, lstm, spec)
         scenario = _under_the_checkpoints_generation(scenario, lstm, spec)
-    later = lifecycle_in_force(scenario.lifecycle) == ESPER_2016337E_LIFECYCLE
+    later = scenario.lifecycle_in_force == ESPER_2016337E_LIFECYCLE
     try:
         heuristic = HeuristicPolicyBundle(
             config=HeuristicConfig.from_mapping(spec.heuristic),

@@ -38,7 +38,9 @@ class Preview:
         simulator = Simulator(self.scenario)
         observation = simulator.observe()
         explanation = explain_state(
-            observation, governor_override=simulator.governor_override_active, lifecycle=self.scenario.lifecycle
+            observation,
+            governor_override=simulator.governor_override_active,
+            lifecycle=self.scenario.lifecycle_in_force,
         )
         return build_frame(
             run_header(self.scenario, self.spec, device=self.device),

@@ -15,6 +15,7 @@ from tamiyo_tui.domain.stages import STAGE_NAMES
 from tamiyo_tui.generations.esper_2016337e import masks as masks_2016337e
 from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs, explain_masks
 from tamiyo_tui.session.records import (
+    CriticRecord,
     DecisionRecord,
     HeadRecord,
     HostSummary,
@@ -27,11 +28,11 @@ from tamiyo_tui.session.records import (
 )
 from tamiyo_tui.sim.scenario import (
     ESPER_2016337E_LIFECYCLE,
+    ESPER_60205274_LIFECYCLE,
     ActionEvent,
     ActionSpec,
     NoteEvent,
     Scenario,
-    lifecycle_in_force,
 )
 from tamiyo_tui.sim.simulator import ActionOutcome
 
@@ -64,7 +65,7 @@ def run_header(
         slot_ids=scenario.slot_config.slot_ids,
         episode_length=scenario.episode_length,
         telemetry_features=telemetry_features,
-        generation=lifecycle_in_force(scenario.lifecycle),
+        generation=scenario.lifecycle_in_force,
     )
 
 
@@ -80,9 +81,11 @@ def scripted_action(scenario: Scenario, epoch: int) -> ActionSpec | None:
     return None
 
 
-def mask_inputs(observation: Observation, *, governor_override: bool, lifecycle: str | None = None) -> MaskInputs:
-    """What the mask rules read in this state, with the rules of the generation in force switched on."""
-    if lifecycle_in_force(lifecycle) == ESPER_2016337E_LIFECYCLE:
+def mask_inputs(
+    observation: Observation, *, governor_override: bool, lifecycle: str = ESPER_60205274_LIFECYCLE
+) -> MaskInputs:
+    """What the mask rules read in this state, with the rules of the generation in force (``lifecycle``) on."""
+    if lifecycle == ESPER_2016337E_LIFECYCLE:
         return masks_2016337e.mask_inputs(observation, allow_governor_override=governor_override)
     return MaskInputs.from_observation(observation, allow_governor_override=governor_override)
 
@@ -224,4 +227,17 @@ def build_record(
         governor_override=governor_override,
         telemetry_features=decision.telemetry_features,
         others={bundle: dict(chosen) for bundle, chosen in (others or {}).items()},
+        critic=critic_record(explanation, decision),
+    )
+
+
+def critic_record(explanation: MaskExplanation, decision: BundleDecision) -> CriticRecord | None:
+    """The decision's critic by op name and slot id; None for a bundle without one."""
+    critic = decision.critic
+    if critic is None:
+        return None
+    return CriticRecord(
+        q_values=dict(zip(explanation.columns("op").options, critic.q_values, strict=True)),
+        contributions=dict(zip(explanation.columns("slot").options, critic.contributions, strict=True)),
+        probs_before_floor=dict(critic.probs_before_floor),
     )

@@ -87,6 +87,30 @@ class OutcomeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CriticRecord:
+    """What a network of the 2016337e generation says besides its choice (absent for 60205274's)."""
+
+    q_values: dict[str, float]  # Q(s, op) for every op, by op name
+    contributions: dict[str, float]  # predicted counterfactual contribution, by slot id
+    probs_before_floor: dict[str, tuple[float, ...]]  # per head, indexed like its options
+
+    def valid_q(self, op_mask: tuple[bool, ...], ops: tuple[str, ...]) -> list[tuple[str, float]]:
+        """Q of the valid ops, best first."""
+        return sorted(
+            ((op, self.q_values[op]) for op, valid in zip(ops, op_mask, strict=True) if valid),
+            key=lambda pair: -pair[1],
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CriticRecord:
+        return cls(
+            q_values=dict(data["q_values"]),
+            contributions=dict(data["contributions"]),
+            probs_before_floor={head: tuple(probs) for head, probs in data["probs_before_floor"].items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionRecord:
     step: int
     epoch: int
@@ -107,6 +131,8 @@ class DecisionRecord:
     telemetry_features: bool | None = None
     # What every other loaded bundle chose on the same state (head -> option); empty when only one decided.
     others: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The critic of a 2016337e network; None otherwise, and then left out of the JSON (60205274's unchanged).
+    critic: CriticRecord | None = None
 
     @property
     def op(self) -> str:
@@ -117,7 +143,10 @@ class DecisionRecord:
         return self.action["slot"]
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "decision", **asdict(self)}
+        data = {"type": "decision", **asdict(self)}
+        if self.critic is None:
+            del data["critic"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DecisionRecord:
@@ -167,6 +196,7 @@ class DecisionRecord:
             governor_override=data["governor_override"],
             telemetry_features=data.get("telemetry_features"),  # absent from files written before it existed
             others={bundle: dict(chosen) for bundle, chosen in data.get("others", {}).items()},
+            critic=CriticRecord.from_json(data["critic"]) if data.get("critic") else None,
         )
 
 

@@ -150,7 +150,9 @@ class InspectionSession:
     def explanation(self) -> MaskExplanation:
         if self._cursor.explanation is None:
             self._cursor.explanation = explain_state(
-                self.observation(), governor_override=self.governor_override_active, lifecycle=self.scenario.lifecycle
+                self.observation(),
+                governor_override=self.governor_override_active,
+                lifecycle=self.scenario.lifecycle_in_force,
             )
         return self._cursor.explanation
 
@@ -203,10 +205,8 @@ class InspectionSession:
     # --- moving -------------------------------------------------------------------------------------
 
     def step(self) -> DecisionRecord:
-        """Take the next step: the branch's recorded future if there is one, else a fresh decision.
-
-        A fresh decision is the scenario's scripted action for this epoch if any, else the active bundle's.
-        """
+        """Take the next step: the branch's recorded future if there is one, else a fresh decision (the
+        scenario's scripted action for this epoch if any, else the active bundle's)."""
         if self.done:
             raise SessionFinished(f"the episode ended at epoch {self.scenario.episode_length}")
         if self.position < len(self.entries):

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP, FactoredAction, LifecycleOp
 from tamiyo_tui.rules.masks import OptionVerdict
-from tamiyo_tui.session.records import FIRST_GENERATION, DecisionRecord, HeadRecord, ObservationSummary
+from tamiyo_tui.session.records import FIRST_GENERATION, CriticRecord, DecisionRecord, HeadRecord, ObservationSummary
 
 __all__ = [
     "HEAD_DISPLAY_ORDER",
@@ -67,6 +67,7 @@ class Decision:
     value: float | None
     hidden_norm: float | None = None
     reason: str | None = None  # the heuristic's reason text
+    critic: CriticRecord | None = None  # a 2016337e network's V/Q/contribution heads and pre-floor probabilities
 
     @property
     def op(self) -> str:
@@ -75,6 +76,29 @@ class Decision:
     def reads(self, head: str) -> bool:
         """Whether the chosen op reads ``head``: the others are carried along but change nothing."""
         return head in heads_read_by(self.op)
+
+
+@dataclass(frozen=True, slots=True)
+class CriticView:
+    """The critic of one decision as the inspector shows it: Q over the valid ops, best first."""
+
+    value: float | None
+    valid_q: tuple[tuple[str, float], ...]
+    contributions: dict[str, float]
+
+    @property
+    def margin(self) -> float | None:
+        """How far the best valid op's Q is above the second's; None with fewer than two valid ops."""
+        return self.valid_q[0][1] - self.valid_q[1][1] if len(self.valid_q) > 1 else None
+
+
+def critic_view(decision: Decision) -> CriticView | None:
+    if decision.critic is None:
+        return None
+    op = decision.heads["op"]
+    return CriticView(
+        decision.value, tuple(decision.critic.valid_q(op.mask, op.options)), decision.critic.contributions
+    )
 
 
 def heads_read_by(op: str) -> tuple[str, ...]:

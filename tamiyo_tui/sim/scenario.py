@@ -33,11 +33,6 @@ ESPER_2016337E_LIFECYCLE = "esper-2016337e"
 LIFECYCLES: tuple[str, ...] = (ESPER_60205274_LIFECYCLE, ESPER_2016337E_LIFECYCLE)
 
 
-def lifecycle_in_force(lifecycle: str | None) -> str:
-    """The generation whose rules apply: the one named, else 60205274's (a scenario that names none)."""
-    return lifecycle or ESPER_60205274_LIFECYCLE
-
-
 @dataclass(frozen=True, slots=True)
 class SourcePos:
     file: str
@@ -200,6 +195,11 @@ class Scenario:
     expect: tuple[Expectation, ...] = ()
     path: str = "<memory>"
     sha256: str = ""
+
+    @property
+    def lifecycle_in_force(self) -> str:
+        """The generation whose rules apply: the one named, else 60205274's (a scenario that names none)."""
+        return self.lifecycle or ESPER_60205274_LIFECYCLE
 
     def blueprint_effect(self, blueprint_id: str) -> BlueprintEffect:
         if blueprint_id in self.blueprints:

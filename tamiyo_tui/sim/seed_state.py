@@ -13,6 +13,7 @@ from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaController, AlphaCurve
 from tamiyo_tui.domain.constants import EXPLODING_GRADIENT_NORM, VANISHING_GRADIENT_NORM
 from tamiyo_tui.domain.observation import SeedTelemetry, SlotReport
 from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage, is_valid_transition
+from tamiyo_tui.generations.esper_2016337e.lifecycle import contribution_velocity
 
 # The curve of the initial ramp comes from the blend id chosen at germination.
 BLEND_CURVES: dict[str, AlphaCurve] = {
@@ -51,6 +52,9 @@ class SeedState:
     best_val_accuracy: float = 0.0
     accuracy_at_stage_start: float = 0.0
     counterfactual: float | None = None
+    # 2016337e's trend of the counterfactual; the 60205274 trainer never reports one, so it stays 0.0 there.
+    contribution_velocity: float = 0.0
+    counterfactual_before: float | None = None  # the previous measurement the trend is taken from
     interaction_sum: float = 0.0
     boost_received: float = 0.0
     upstream_alpha_sum: float = 0.0
@@ -58,6 +62,15 @@ class SeedState:
     gradient_ratio: float = 0.0  # seed_gradient_norm_ratio, read by strict G2
     gradient_measured: bool = False  # the trainer has measured this seed's gradients at least once
     telemetry: SeedTelemetry = field(default_factory=SeedTelemetry)  # as of the last sync_telemetry
+
+    def measure_counterfactual(self, value: float, *, trend: bool) -> None:
+        """A new counterfactual measurement; with ``trend`` (2016337e) its EMA trend moves on too."""
+        self.counterfactual = value
+        if trend:
+            self.contribution_velocity = contribution_velocity(
+                self.contribution_velocity, self.counterfactual_before, value
+            )
+            self.counterfactual_before = value
 
     @property
     def seed_id(self) -> str:
@@ -156,6 +169,7 @@ class SeedState:
             epochs_total=self.epochs_total,
             epochs_in_stage=self.epochs_in_stage,
             counterfactual_contribution=self.counterfactual,
+            contribution_velocity=self.contribution_velocity,
             improvement_since_stage_start=self.improvement_since_stage_start,
             total_improvement=self.total_improvement,
             interaction_sum=self.interaction_sum,

@@ -24,14 +24,7 @@ from tamiyo_tui.sim.errors import ScenarioError
 from tamiyo_tui.sim.feedback import FeedbackTracker
 from tamiyo_tui.sim.governor import SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
-from tamiyo_tui.sim.scenario import (
-    ESPER_2016337E_LIFECYCLE,
-    GovernorEvent,
-    Scenario,
-    SlotEvent,
-    SourcePos,
-    lifecycle_in_force,
-)
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, GovernorEvent, Scenario, SlotEvent, SourcePos
 from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState, set_baselines
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
@@ -247,7 +240,8 @@ class Simulator:
         for seed in present:
             seed.interaction_sum = seed.boost_received = seed.upstream_alpha_sum = seed.downstream_alpha_sum = 0.0
             if seed.slot_id in measurement.counterfactual:
-                seed.counterfactual = measurement.counterfactual[seed.slot_id]
+                # Under the 2016337e lifecycle (the one with run feedback) the trainer also tracks its trend.
+                seed.measure_counterfactual(measurement.counterfactual[seed.slot_id], trend=self._feedback is not None)
                 seed.interaction_sum = measurement.interaction_sum[seed.slot_id]
                 seed.boost_received = measurement.boost_received[seed.slot_id]
                 seed.upstream_alpha_sum = measurement.upstream_alpha_sum[seed.slot_id]
@@ -340,7 +334,7 @@ class Simulator:
 
     def _advance(self, slot: SeedSlot, action: FactoredAction) -> OpResult:
         on_holding = slot.state is not None and slot.state.stage == SeedStage.HOLDING
-        result = slot.advance(self.scenario.gates, lifecycle=lifecycle_in_force(self.scenario.lifecycle))
+        result = slot.advance(self.scenario.gates, lifecycle=self.scenario.lifecycle_in_force)
         if result.ok and on_holding:
             # advance_stage() with no target from HOLDING means FOSSILIZED, without the FOSSILIZE handler's alpha snap.
             return replace(
@@ -359,7 +353,7 @@ class Simulator:
             self.scenario.gates,
             target=SeedStage.FOSSILIZED,
             cause="FOSSILIZE",
-            lifecycle=lifecycle_in_force(self.scenario.lifecycle),
+            lifecycle=self.scenario.lifecycle_in_force,
         )
         if result.ok:
             seed.set_alpha(1.0)

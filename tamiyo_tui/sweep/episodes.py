@@ -23,7 +23,7 @@ from tamiyo_tui.session.decide import PolicyRunner
 from tamiyo_tui.session.loading import LoadedPolicies, load_policies
 from tamiyo_tui.session.policy_spec import open_scenario
 from tamiyo_tui.session.session import InspectionSession
-from tamiyo_tui.sim.scenario import ESPER_60205274_LIFECYCLE, Scenario, lifecycle_in_force
+from tamiyo_tui.sim.scenario import ESPER_60205274_LIFECYCLE, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ class EpisodeFactory:
         if key not in self._loaded:
             scenario, spec = open_scenario(path, policy=policy)
             loaded = load_policies(spec, scenario, self.device)
-            generation = lifecycle_in_force(loaded.scenario.lifecycle)
+            generation = loaded.scenario.lifecycle_in_force
             if generation != ESPER_60205274_LIFECYCLE:
                 raise InputError(
                     f"{path} with {policy or spec.policy_id}: the sweep batches the esper-60205274 generation only; "

@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs, explain_masks
 from tamiyo_tui.session.recording import mask_inputs
+from tamiyo_tui.sim.scenario import ESPER_60205274_LIFECYCLE
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(MaskInputs))
 
@@ -31,7 +32,9 @@ class Explanations:
     def __init__(self) -> None:
         self._memo: dict[Hashable, MaskExplanation] = {}
 
-    def of(self, observation: Observation, *, governor_override: bool, lifecycle: str | None = None) -> MaskExplanation:
+    def of(
+        self, observation: Observation, *, governor_override: bool, lifecycle: str = ESPER_60205274_LIFECYCLE
+    ) -> MaskExplanation:
         inputs = mask_inputs(observation, governor_override=governor_override, lifecycle=lifecycle)
         key = _key(inputs)
         explanation = self._memo.get(key)

@@ -118,7 +118,7 @@ class BatchedSweep:
             session = self.episodes[index].session
             observation = session.observation()
             override = session.governor_override_active
-            lifecycle = session.scenario.lifecycle
+            lifecycle = session.scenario.lifecycle_in_force
             explanation = self._explanations.of(observation, governor_override=override, lifecycle=lifecycle)
             heuristic_view = (
                 self._explanations.of(observation, governor_override=False, lifecycle=lifecycle)

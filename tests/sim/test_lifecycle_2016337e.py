@@ -137,3 +137,32 @@ def test_the_2016337e_stack_decides_on_a_simulated_state() -> None:
         if action.op != LifecycleOp.WAIT:
             assert slot_by_op(explanation, inputs)[int(action.op)][action.slot_idx]
         sim.apply(action)
+
+
+def contribution_trace(scenario) -> list[tuple[float | None, float]]:
+    """Germinate r0c0, ask ADVANCE until it blends, then wait: (counterfactual, velocity) every epoch."""
+    sim = Simulator(scenario)
+    sim.apply(op(LifecycleOp.GERMINATE, 0, BlueprintAction.CONV_LIGHT))
+    trace = []
+    while not sim.done:
+        report = sim.observe().slots["r0c0"]
+        trace.append((report.counterfactual_contribution, report.contribution_velocity))
+        growing = report.stage in (SeedStage.GERMINATED, SeedStage.TRAINING)
+        sim.apply(op(LifecycleOp.ADVANCE if growing else LifecycleOp.WAIT, 0))
+    return trace
+
+
+def test_the_contribution_trend_is_the_trainers_ema_of_counterfactual_changes() -> None:
+    trace = contribution_trace(load_scenario(SCENARIO))
+    measured = [(value, velocity) for value, velocity in trace if value is not None]
+    assert len(measured) >= 3 and len({value for value, _ in measured}) >= 3  # the blend moves the counterfactual
+    assert measured[0][1] == 0.0  # the first measurement has nothing to change from
+    for (before, old_velocity), (value, velocity) in zip(measured, measured[1:], strict=False):
+        assert velocity == pytest.approx(0.7 * old_velocity + 0.3 * (value - before))
+    assert any(velocity != 0.0 for _, velocity in measured)
+
+
+def test_under_60205274_the_trend_stays_zero_as_that_trainer_reports_it() -> None:
+    trace = contribution_trace(dataclasses.replace(load_scenario(SCENARIO), lifecycle="esper-60205274"))
+    assert any(value is not None for value, _ in trace)
+    assert all(velocity == 0.0 for _, velocity in trace)

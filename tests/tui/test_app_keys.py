@@ -40,7 +40,7 @@ async def test_the_first_frame_shows_the_scenario_and_then_the_policy(tmp_path: 
         assert "disabled" in text
         assert "value —" in text  # the heuristic has no value function
         assert "⊘FOSSILIZE" in text  # masked: a glyph, never a number
-        assert "op           Hₙ 0.00 · 3 valid  ▶ ADVANCE" in text  # Hₙ: the normalized entropy
+        assert "op           Hₙ 0.00 · 3/6 valid  ▶ ADVANCE" in text  # Hₙ: the normalized entropy
         # style is not read by ADVANCE: marked so, with no entropy that would look collapsed
         assert "style        ○ not read by ADVANCE  ▶ SIGMOID_ADD" in text
 

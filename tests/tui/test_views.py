@@ -57,7 +57,7 @@ def test_masked_options_carry_a_glyph_and_no_number(frame) -> None:
     plain = text.plain
     assert "⊘FOSSILIZE  " in plain and "⊘FOSSILIZE 0" not in plain
     assert "▶ADVANCE 0.33" in plain
-    assert "slot         Hₙ 1.00 · 2 valid  ▶ r0c0" in plain
+    assert "slot         Hₙ 1.00 · 2/3 valid  ▶ r0c0" in plain
     assert "lstm · value +0.250 · ‖h‖ 1.50" in plain
     assert "Hₙ normalized entropy" in plain  # the number before "· N valid" says what it is
     lines = plain.splitlines()
@@ -77,7 +77,7 @@ def test_heads_the_op_does_not_read_are_marked_folded_and_say_what_forced_them(f
     assert not any(selection.head == "style" for selection in lines)
     text, lines = heads_text(decided(frame, {"op": "WAIT"}), 120, Selection("style", 0))
     assert "[⊘LINEAR_ADD]" in text.plain  # picking an option of it unfolds it
-    assert "style        ○ not read by WAIT  ▶ SIGMOID_ADD · Hₙ 0.00 · 1 valid" in text.plain
+    assert "style        ○ not read by WAIT  ▶ SIGMOID_ADD · Hₙ 0.00 · forced" in text.plain
     text, _ = heads_text(decided(frame, {"op": "ADVANCE"}), 120, Selection("op", 0))
     assert "slot         Hₙ" in text.plain and "style        ○ not read by ADVANCE" in text.plain
 

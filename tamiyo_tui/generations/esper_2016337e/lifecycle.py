@@ -38,3 +38,14 @@ def permissive_g2_checks(
         else f"gradient_health_low_{gradient_health:.2f}_need_{MIN_GRADIENT_HEALTH_FOR_BLENDING:.2f}"
     )
     return [*checks, (True, "no_exploding_gradients"), (healthy, health_check)]
+
+
+CONTRIBUTION_VELOCITY_DECAY = 0.7  # the trainer's EMA of the change between counterfactual measurements
+
+
+def contribution_velocity(velocity: float, previous: float | None, measured: float) -> float:
+    """A seed's contribution trend after a new counterfactual ``measured``: unchanged at the first measurement
+    (``previous`` None), else the EMA of the change since the previous one."""
+    if previous is None:
+        return velocity
+    return CONTRIBUTION_VELOCITY_DECAY * velocity + (1 - CONTRIBUTION_VELOCITY_DECAY) * (measured - previous)

@@ -54,6 +54,13 @@ def _facts(record: DecisionRecord) -> Table:
         rows.append(("rollback", "the governor rolled the host back this epoch"))
     if record.telemetry_features is not None:
         rows.append(("features", "with the telemetry blocks" if record.telemetry_features else "no telemetry blocks"))
+    if record.critic is not None:
+        op = record.heads["op"]
+        valid_q = record.critic.valid_q(op.mask, op.options)
+        margin = f" · margin {valid_q[0][1] - valid_q[1][1]:.3f}" if len(valid_q) > 1 else " · one valid op"
+        rows.append(("Q(s, op)", " > ".join(f"{name} {q:+.3f}" for name, q in valid_q) + margin))
+        contributions = " ".join(f"{slot} {value:+.3f}" for slot, value in record.critic.contributions.items())
+        rows.append(("contribution", f"predicted per slot: {contributions}"))
     if record.heuristic_reason:
         rows.append(("heuristic", record.heuristic_reason))
     if record.notes:
@@ -65,10 +72,15 @@ def _facts(record: DecisionRecord) -> Table:
     return table
 
 
+_HEAD_COLUMNS = ("head", "option", "p", "raw", "masked", "why")
+
+
 def _heads(record: DecisionRecord) -> Table:
     table = Table(expand=True, show_edge=False, pad_edge=False, title="heads", title_justify="left")
-    for column in ("head", "option", "p", "raw", "masked", "why"):
-        table.add_column(column, justify="right" if column in ("p", "raw", "masked") else "left")
+    floored = record.critic is not None  # a 2016337e network: p is after its probability floor
+    columns = ("head", "option", "p", "p unfloored", "raw", "masked", "why") if floored else _HEAD_COLUMNS
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("head", "option", "why") else "right")
     for head in HEAD_DISPLAY_ORDER:
         h = record.heads[head]
         table.add_section()
@@ -76,10 +88,12 @@ def _heads(record: DecisionRecord) -> Table:
             allowed = h.mask[index]
             glyphs = (CHOSEN if option == h.chosen else " ") + (" " if allowed else MASKED)
             label = f"{head} {h.entropy:.2f}·{h.valid_count}" if index == 0 else ""
+            before = record.critic.probs_before_floor[head][index] if record.critic is not None else None
             table.add_row(
                 label,
                 Text(glyphs + option, style="bold" if option == h.chosen else ("" if allowed else "dim")),
                 fmt_prob(h.probs[index]) if allowed else MASKED,
+                *(() if before is None else (fmt_prob(before) if allowed else MASKED,)),
                 fmt_logit(h.raw_logits[index]),
                 fmt_logit(h.masked_logits[index]) if allowed else MASKED,
                 Text(h.reasons[index], style="" if allowed else "dim"),

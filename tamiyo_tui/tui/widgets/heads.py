@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 
 from tamiyo_tui.session.records import HeadRecord
-from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER, Frame, OptionVerdict
+from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER, CriticView, Frame, OptionVerdict, critic_view
 from tamiyo_tui.tui.visuals import (
     CHOSEN,
     CHOSEN_STYLE,
@@ -42,9 +42,12 @@ class Selection:
 
 
 def entropy_label(record: HeadRecord) -> str:
-    """``Hₙ 0.00 · 1 valid`` reads as *forced*, not *collapsed*: the count is why the entropy is what it is
-    (Hₙ: the normalized entropy, 0 = one option certain, 1 = every valid option equally likely)."""
-    return f"{ENTROPY} {record.entropy:.2f} · {record.valid_count} valid"
+    """The entropy with what the masks left of the head: ``forced`` (one valid option, so Hₙ 0.00 is no
+    collapsed policy), ``3/6 valid`` (restricted) or ``6 valid`` (free). Hₙ: the normalized entropy, 0 = one
+    option certain, 1 = every valid option equally likely."""
+    valid, options = record.valid_count, len(record.options)
+    room = "forced" if valid == 1 else f"{valid} valid" if valid == options else f"{valid}/{options} valid"
+    return f"{ENTROPY} {record.entropy:.2f} · {room}"
 
 
 ENTROPY = "Hₙ"
@@ -76,7 +79,21 @@ def _summary_line(frame: Frame, width: int) -> Text:
             reason = f" · {decision.reason}"
             # On the same line when it fits: every line saved keeps another head on screen.
             line.append(reason if line.cell_len + len(reason) <= width else f"\n{decision.reason}", style="italic")
+        critic = critic_view(decision)
+        if critic is not None:
+            line.append("\n").append_text(critic_text(critic))
     return line
+
+
+def critic_text(critic: CriticView) -> Text:
+    """Two lines: ``critic ADV -0.014 > WAIT -0.020 (margin 0.006)``, Q(s, op) over the valid ops best first,
+    then each slot's predicted contribution."""
+    text = Text("critic ", style="bold")
+    text.append(" > ".join(f"{short_option(op)} {q:+.3f}" for op, q in critic.valid_q))
+    if critic.margin is not None:
+        text.append(f" (margin {critic.margin:.3f})", style="dim")
+    text.append("\ncontrib " + " ".join(f"{slot} {value:+.2f}" for slot, value in critic.contributions.items()))
+    return text
 
 
 def _option_token(verdict: OptionVerdict, index: int, record: HeadRecord | None, selected: bool) -> Text:
