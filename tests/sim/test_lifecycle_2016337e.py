@@ -5,6 +5,7 @@ for ten epochs in TRAINING, measured gradients, none exploding and a health of a
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import pytest
@@ -157,7 +158,7 @@ def test_the_contribution_trend_is_the_trainers_ema_of_counterfactual_changes() 
     measured = [(value, velocity) for value, velocity in trace if value is not None]
     assert len(measured) >= 3 and len({value for value, _ in measured}) >= 3  # the blend moves the counterfactual
     assert measured[0][1] == 0.0  # the first measurement has nothing to change from
-    for (before, old_velocity), (value, velocity) in zip(measured, measured[1:], strict=False):
+    for (before, old_velocity), (value, velocity) in itertools.pairwise(measured):
         assert velocity == pytest.approx(0.7 * old_velocity + 0.3 * (value - before))
     assert any(velocity != 0.0 for _, velocity in measured)
 
