@@ -6,14 +6,19 @@ The inspector and ``run`` decide one state at a time through the readable path: 
 the rule masks as tensors, ``FactoredRecurrentActorCritic.get_action`` and one host copy. This prints each
 part and the whole decision (median and spread), the same decision read back with per-head ``.tolist()``
 calls instead of the one host copy (on a CPU they cost alike; on a GPU each read is a synchronisation),
-then PASS/MISS for the issue's target. Throughput for many episodes is the
-sweep's business (``bench/sweep_bench.py``). The exit status is 0 whatever the verdicts.
+then PASS/MISS for the issue's target. Rows ``2016337e: …`` time esper-lite's later generation at its
+default sizes (512 wide): our bundle's whole decision (V3 features, its masks and slot-by-op, the network with
+its probability floor, one host copy), its network's ``get_action`` on built inputs and, when
+``ESPER_LITE_2016337E`` names a checkout of the reference that imports, the reference's own ``get_action``
+on the same inputs and weights. Throughput for many episodes is the sweep's business
+(``bench/sweep_bench.py``). The exit status is 0 whatever the verdicts.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,9 +41,13 @@ from rich.table import Table
 
 from tamiyo_tui.domain.actions import HEAD_NAMES
 from tamiyo_tui.domain.observation import Observation
+from tamiyo_tui.generations.esper_2016337e import masks as masks_2016337e
+from tamiyo_tui.generations.esper_2016337e.constants import PROBABILITY_FLOOR
 from tamiyo_tui.policy.batch import build_policy_batch
+from tamiyo_tui.policy.bundle_2016337e import Policy2016337eBundle
 from tamiyo_tui.policy.features import observation_features
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
+from tamiyo_tui.policy.host_transfer import to_host
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 from tamiyo_tui.rules.masks import MaskInputs, explain_masks
 
@@ -94,7 +103,70 @@ def bench(pool: Sequence[Observation], plan: Plan) -> list[Row]:
         ("decision + per-tensor reads: LSTM", cycling(per_tensor_reads(lstm), pool)),
         ("decision: heuristic", cycling(lambda obs: heuristic.get_action(build_policy_batch([obs])), pool)),
     ]
+    cases += generation_2016337e_cases(pool)
     return [Row(name, measure(call, plan.repeats, warmup=3, min_repeat_s=plan.min_repeat_s)) for name, call in cases]
+
+
+def generation_2016337e_cases(pool: Sequence[Observation]) -> list[tuple[str, Callable[[], object]]]:
+    bundle = Policy2016337eBundle.untrained(pool[0].slot_config, SEED)
+    hidden = bundle.initial_hidden(1)
+
+    def decide(obs: Observation) -> object:
+        explanation = explain_masks(masks_2016337e.mask_inputs(obs))
+        batch = build_policy_batch([obs], mask_rows=[explanation.masks()])
+        return to_host(bundle.get_action(batch, hidden))
+
+    state, blueprints, by_op = bundle.network_inputs(pool[:1])
+    masks = {name: mask for name, mask in build_policy_batch(pool[:1]).masks.items()}
+    network = bundle.network
+    cases: list[tuple[str, Callable[[], object]]] = [
+        ("2016337e: decision + host copy", cycling(decide, pool)),
+        (
+            "2016337e: network get_action, built inputs",
+            lambda: network.get_action(state, blueprints, hidden, masks, by_op, probability_floor=PROBABILITY_FLOOR),
+        ),
+    ]
+    reference = reference_2016337e_network(network)
+    if reference is not None:
+        with torch.inference_mode():
+            cases.append(
+                (
+                    "2016337e: reference get_action, same inputs",
+                    lambda: reference.get_action(
+                        state,
+                        blueprints,
+                        hidden=hidden,
+                        slot_mask=masks["slot"],
+                        blueprint_mask=masks["blueprint"],
+                        style_mask=masks["style"],
+                        tempo_mask=masks["tempo"],
+                        alpha_target_mask=masks["alpha_target"],
+                        alpha_speed_mask=masks["alpha_speed"],
+                        alpha_curve_mask=masks["alpha_curve"],
+                        op_mask=masks["op"],
+                        slot_by_op_mask=by_op,
+                        probability_floor=dict(PROBABILITY_FLOOR),
+                    ),
+                )
+            )
+    return cases
+
+
+def reference_2016337e_network(ours: torch.nn.Module) -> torch.nn.Module | None:
+    """The reference's network with our weights, if ``ESPER_LITE_2016337E`` names a checkout that imports."""
+    root = os.environ.get("ESPER_LITE_2016337E")
+    if not root:
+        return None
+    sys.path.insert(0, str(Path(root) / "src"))
+    try:
+        from esper.leyline.slot_config import SlotConfig as ReferenceSlots
+        from esper.tamiyo.networks.factored_lstm import FactoredRecurrentActorCritic as Reference
+    except ImportError as error:
+        print(f"reference rows left out: {error}", file=sys.stderr)
+        return None
+    network = Reference(state_dim=ours.state_dim, slot_config=ReferenceSlots(tuple(ours.slot_config.slot_ids)))
+    network.load_state_dict(ours.state_dict())
+    return network.train(False)
 
 
 def verdicts(rows: Sequence[Row]) -> list[dict[str, object]]:

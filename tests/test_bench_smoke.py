@@ -35,6 +35,8 @@ CASES = (
     "decision + host copy: LSTM",
     "decision + per-tensor reads: LSTM",
     "decision: heuristic",
+    "2016337e: decision + host copy",
+    "2016337e: network get_action, built inputs",
 )
 VERDICT_NAMES = ("decision + host copy, batch 1",)
 

@@ -10,6 +10,7 @@ Q(s, op) for every op, the predicted contribution per slot) for the inspector.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -70,7 +71,7 @@ class Policy2016337eBundle:
     ) -> ActionResult:
         """One decision per observation, under ``batch.masks`` (the generation's rules, from the session) and
         the slot-by-op mask those rules give."""
-        state, blueprints, by_op = self._inputs(batch.observations)
+        state, blueprints, by_op = self.network_inputs(batch.observations)
         decision = self._network.get_action(
             state,
             blueprints,
@@ -101,7 +102,8 @@ class Policy2016337eBundle:
             },
         )
 
-    def _inputs(self, observations: list[Observation] | tuple[Observation, ...]) -> tuple[torch.Tensor, ...]:
+    def network_inputs(self, observations: Sequence[Observation]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The network's inputs for ``observations``: normalized V3 features, blueprint indices, slot-by-op."""
         rows, blueprints, by_op = [], [], []
         for observation in observations:
             features, indices = observation_features_v3(observation)
