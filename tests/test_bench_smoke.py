@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -45,6 +46,8 @@ def run_script(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *args],
         cwd=REPO_ROOT,
+        # Without the reference checkout, whatever the developer's shell has: its rows are optional.
+        env={key: value for key, value in os.environ.items() if key != "ESPER_LITE_2016337E"},
         capture_output=True,
         text=True,
         timeout=SCRIPT_TIMEOUT_S,
