@@ -37,6 +37,7 @@ from tamiyo_tui.session.view import (
 )
 from tamiyo_tui.tui.commands import COMMANDS_BY_ACTION, CommandTableProvider, command_bindings
 from tamiyo_tui.tui.engine import EngineThread
+from tamiyo_tui.tui.notices import OneNoticeApp
 from tamiyo_tui.tui.screens.branches import BranchesScreen
 from tamiyo_tui.tui.screens.compare import CompareScreen
 from tamiyo_tui.tui.screens.help import HelpScreen
@@ -53,11 +54,10 @@ from tamiyo_tui.tui.widgets.timeline import Timeline
 from tamiyo_tui.tui.widgets.why import WhyPanel
 
 R = TypeVar("R")
-
 RUN_INTERVAL_S = 0.3
 
 
-class TamiyoApp(App[None]):
+class TamiyoApp(OneNoticeApp):
     CSS_PATH = "styles.tcss"
     TITLE = "tamiyo-tui"
     BINDINGS: ClassVar = command_bindings()

@@ -111,3 +111,17 @@ async def test_the_footer_follows_each_resize_at_once_and_keeps_quit(tmp_path: P
         footer = screen(app).splitlines()[-1]
         assert "d Sampling" in footer and "e Export" in footer and "q Quit" in footer
         assert "] Jump→" not in footer  # below 160 columns the jump keys are in help and the palette only
+
+
+async def test_surplus_keys_leave_one_notice_on_screen_not_a_pile(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path, episode_length=3)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "n", "n")
+        await press(pilot, "n", "n", "n", "n")  # past the end: each key answers with a notice
+        text = screen(app)
+        assert text.count("The episode is over (epoch 3)") == 1, text
+        await press(pilot, "o")  # a different notice replaces it
+        text = screen(app)
+        assert "The episode is over (epoch 3)" not in text
+        assert "step back (b) to override" in text

@@ -145,3 +145,13 @@ def test_sparkline_draws_one_cell_per_epoch_scaled_to_its_own_range() -> None:
     assert sparkline((1.0, float("nan"), float("inf"), 3.0), 8) == "▁  █"  # a diverged value is a gap
     assert sparkline((float("nan"),), 8) == " "
     assert sparkline((1.0, 2.0), 0) == ""
+
+
+def test_a_long_heuristic_reason_wraps_onto_lines_that_fit_and_loses_no_word(frame) -> None:
+    reason = "Host not stabilized: the accuracy still moves by more than the threshold of 0.5 points per epoch"
+    waiting = decided(frame, {"op": "WAIT"})
+    shown = dataclasses.replace(waiting, decision=dataclasses.replace(waiting.decision, reason=reason))
+    text, _ = heads_text(shown, 40, None)
+    lines = text.plain.splitlines()
+    assert all(len(line) <= 40 for line in lines)
+    assert " ".join(lines[1:]).startswith(reason)

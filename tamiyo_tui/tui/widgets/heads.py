@@ -5,6 +5,7 @@ explains the picked option."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -78,7 +79,8 @@ def _summary_line(frame: Frame, width: int) -> Text:
         if decision.reason:
             reason = f" · {decision.reason}"
             # On the same line when it fits: every line saved keeps another head on screen.
-            line.append(reason if line.cell_len + len(reason) <= width else f"\n{decision.reason}", style="italic")
+            wrapped = "\n".join(textwrap.wrap(decision.reason, max(width, 20)))  # never cut: the reason is the point
+            line.append(reason if line.cell_len + len(reason) <= width else f"\n{wrapped}", style="italic")
         critic = critic_view(decision)
         if critic is not None:
             line.append("\n").append_text(critic_text(critic))
