@@ -33,6 +33,7 @@ async def test_keys_pressed_while_the_policy_loads_say_so(tmp_path: Path, monkey
         assert "loading policy… (masks from the rule set)" in text
         assert "⊘FOSSILIZE" in text  # the masks are there before torch is
         assert "EMBARGOED ⏳4" in text
+        assert "n/→ Step" in text.splitlines()[-1] and "q Quit" in text.splitlines()[-1]  # the keys, while loading
         await pilot.press("n")
         await pilot.pause()
         assert "The policy is still loading…" in screen(app)
