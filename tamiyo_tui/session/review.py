@@ -5,11 +5,17 @@ Pure Python (no torch): a review opens instantly and never needs the policy that
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tamiyo_tui.errors import InputError
+from tamiyo_tui.session.expectations import EMPTY, TakenStep, script_departure
 from tamiyo_tui.session.frames import build_frame
 from tamiyo_tui.session.jsonl import RecordedRun, RecordFileError, read_run
 from tamiyo_tui.session.jumps import JumpKind, find, nothing_found
-from tamiyo_tui.session.records import DecisionRecord
+from tamiyo_tui.session.records import DecisionRecord, RunHeader
 from tamiyo_tui.session.view import HISTORY_POINTS, BranchMarker, Frame, TimelineItem, TimelineRow, Update, action_label
+from tamiyo_tui.sim.loader import load_scenario
+from tamiyo_tui.sim.scenario import Expectation
 
 
 def recorded_timeline(decisions: tuple[DecisionRecord, ...]) -> tuple[TimelineItem, ...]:
@@ -54,16 +60,40 @@ def open_review(records_path: str) -> ReviewInspector:
     run = read_run(records_path)
     if not run.decisions:
         raise RecordFileError(f"{records_path}: no decision records to review (only a header)")
-    return ReviewInspector(run)
+    return ReviewInspector(run, recorded_expectations(run.header))
+
+
+def recorded_expectations(header: RunHeader) -> tuple[Expectation, ...]:
+    """The lesson's ``expect`` entries, when the scenario the run recorded is still there, unchanged (same
+    SHA-256): then review marks where the run left the script, as the live inspector does. Otherwise none."""
+    path = Path(header.scenario_path)
+    if not path.is_file():
+        return ()
+    try:
+        scenario = load_scenario(path)
+    except InputError:
+        return ()
+    return scenario.expect if scenario.sha256 == header.scenario_sha256 else ()
+
+
+def path_to(decisions: tuple[DecisionRecord, ...], index: int) -> tuple[DecisionRecord, ...]:
+    """The records that led to ``decisions[index]`` on its branch: walking back, each step below the last (an
+    appended abandoned branch starts again at its fork, so its earlier steps are found before it)."""
+    path: list[DecisionRecord] = []
+    for record in reversed(decisions[:index]):
+        if record.step < (path[-1] if path else decisions[index]).step:
+            path.append(record)
+    return tuple(reversed(path))
 
 
 class ReviewInspector:
     read_only = True
 
-    def __init__(self, run: RecordedRun) -> None:
+    def __init__(self, run: RecordedRun, expect: tuple[Expectation, ...] = ()) -> None:
         if not run.decisions:
             raise ValueError("a review needs at least one decision record")
         self.run = run
+        self.expect = expect  # the lesson's script, when its file could be read (``recorded_expectations``)
         self.index = 0
         self._timeline = recorded_timeline(run.decisions)
 
@@ -112,4 +142,16 @@ class ReviewInspector:
             last=record,
             done=self.index + 1 == len(decisions),
             read_only=True,
+            off_script=self._off_script(),
         )
+
+    def _off_script(self) -> str | None:
+        if not self.expect:
+            return None
+        record = self.run.decisions[self.index]
+        taken = tuple(
+            TakenStep(r.epoch, dict(r.action), r.outcome.accepted) for r in path_to(self.run.decisions, self.index)
+        )
+        slots = {slot_id: EMPTY if s is None else s.stage for slot_id, s in record.observation.slots.items()}
+        masks = {head: dict(zip(h.options, h.mask, strict=True)) for head, h in record.heads.items()}
+        return script_departure(self.expect, record.epoch, slots, masks, taken)

@@ -9,7 +9,7 @@ import pytest
 from tui_harness import NARROW, WIDE, lesson_app, override, press, screen, settle
 
 from tamiyo_tui.tui.app import TamiyoApp
-from tamiyo_tui.tui.launch import build_live_app
+from tamiyo_tui.tui.launch import build_live_app, build_review_app
 from tamiyo_tui.tui.screens.reader import ReaderScreen
 from tamiyo_tui.tui.widgets.header import NoteLine
 from tamiyo_tui.tui.widgets.heads import HeadsPanel, Selection
@@ -132,3 +132,34 @@ async def test_the_end_shows_the_state_the_last_decision_left(tmp_path: Path) ->
         assert (before.stage, before.epochs_in_stage) != (after.stage, after.epochs_in_stage)  # one more tick
         card = next(line for line in text.splitlines() if "EMBARGOED ⏳" in line)
         assert f"EMBARGOED ⏳{5 - after.epochs_in_stage}" in card  # the card is the state after, not before
+
+
+async def test_review_marks_where_the_recorded_run_left_the_script(tmp_path: Path) -> None:
+    app = lesson("02-prune-needs-hold.yaml", tmp_path)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await override(pilot, op="WAIT")  # instead of the lesson's GERMINATE r0c1
+        await press(pilot, "n", "e")
+    export = tmp_path / "02-prune-needs-hold-decisions.jsonl"
+    review = build_review_app(str(export))
+    async with review.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert "off script" not in screen(review)  # the first record: nothing has left the script yet
+        await press(pilot, "n")
+        assert "⚠ off script: r0c1 is EMPTY; the lesson expects GERMINATED here" in flat(screen(review))
+
+
+async def test_review_marks_nothing_when_the_lesson_file_has_changed(tmp_path: Path) -> None:
+    lesson_copy = tmp_path / "02.yaml"
+    lesson_copy.write_text((LESSONS / "02-prune-needs-hold.yaml").read_text())
+    app = build_live_app(str(lesson_copy), device="cpu", export_dir=tmp_path)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await override(pilot, op="WAIT")
+        await press(pilot, "n", "e")
+    lesson_copy.write_text(lesson_copy.read_text() + "\n# edited after the run\n")
+    review = build_review_app(str(tmp_path / "02-decisions.jsonl"))
+    async with review.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await press(pilot, "n")
+        assert "off script" not in screen(review)  # not the script the run was recorded against
