@@ -27,6 +27,7 @@ from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.domain.constants import MAX_SEED
 from tamiyo_tui.session.headless import drive, open_run
 from tamiyo_tui.session.jsonl import read_run
+from tamiyo_tui.session.recording import summarize_observation
 from tamiyo_tui.session.records import DecisionRecord
 
 TINY_SCENARIO = """\
@@ -141,6 +142,9 @@ def test_run_prints_the_summary_and_streams_exactly_the_sessions_records(tmp_pat
     expected: list[DecisionRecord] = []
     drive(opened.session, 6, expected.append)
     assert list(run.decisions) == expected
+    # The episode ended: the file also holds the state the last decision left, as the session has it.
+    assert [(final.step, final.branch) for final in run.finals] == [(5, 0)]
+    assert run.finals[0].observation == summarize_observation(opened.session.final_observation())
 
 
 def test_run_steps_stops_early(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,6 +156,7 @@ def test_run_steps_stops_early(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 0
     assert "tiny: 3 decisions by heuristic on cpu" in capsys.readouterr().out
     assert [r.step for r in read_run(out).decisions] == [0, 1, 2]
+    assert read_run(out).finals == ()  # stopped before the end: no final state to record
 
 
 def test_run_with_a_seed_overrides_the_scenarios(tmp_path: Path) -> None:

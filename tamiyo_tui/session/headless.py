@@ -19,8 +19,8 @@ from tamiyo_tui.session.expectations import CheckFailure, count_checks, evaluate
 from tamiyo_tui.session.jsonl import RecordWriter
 from tamiyo_tui.session.loading import LoadedPolicies, load_policies
 from tamiyo_tui.session.policy_spec import PolicySpec, open_scenario
-from tamiyo_tui.session.recording import run_header
-from tamiyo_tui.session.records import DecisionRecord, RunHeader
+from tamiyo_tui.session.recording import run_header, summarize_observation
+from tamiyo_tui.session.records import DecisionRecord, FinalState, RunHeader
 from tamiyo_tui.session.session import InspectionSession
 from tamiyo_tui.sim.scenario import Scenario
 
@@ -122,6 +122,9 @@ def run_command(args: argparse.Namespace) -> int:
                 advance()
 
             drive(session, total, on_record)
+        if writer is not None and session.done and session.position:
+            last = session.entries[session.position - 1]
+            writer.write(FinalState(last.step, last.branch, summarize_observation(session.final_observation())))
     finally:
         if writer is not None:
             writer.close()

@@ -1,4 +1,5 @@
-"""Streaming JSONL for decision records: a header line, then one decision per line."""
+"""Streaming JSONL for decision records: a header line, then one decision per line; after the records of a
+branch that reached the end of its episode, a ``final`` line with the state its last decision left."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tamiyo_tui.errors import InputError
-from tamiyo_tui.session.records import RECORD_SCHEMA, DecisionRecord, RunHeader
+from tamiyo_tui.session.records import RECORD_SCHEMA, DecisionRecord, FinalState, ObservationSummary, RunHeader
 
 
 class RecordFileError(InputError):
@@ -40,7 +41,7 @@ class RecordWriter:
             raise RecordFileError(f"{path}: cannot write: {err.strerror}") from None
         self._write(header.to_json())
 
-    def write(self, record: DecisionRecord) -> None:
+    def write(self, record: DecisionRecord | FinalState) -> None:
         self._write(record.to_json())
 
     def _write(self, data: dict[str, Any]) -> None:
@@ -62,9 +63,14 @@ class RecordWriter:
 class RecordedRun:
     header: RunHeader
     decisions: tuple[DecisionRecord, ...]
+    finals: tuple[FinalState, ...] = ()  # one per branch that reached the end
+
+    def final_after(self, record: DecisionRecord) -> ObservationSummary | None:
+        """The state ``record`` left, when it was the last decision of its branch's episode."""
+        return next((f.observation for f in self.finals if (f.step, f.branch) == (record.step, record.branch)), None)
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[RunHeader | DecisionRecord]:
+def iter_records(path: str | os.PathLike[str]) -> Iterator[RunHeader | DecisionRecord | FinalState]:
     name = str(path)
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
@@ -85,6 +91,8 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[RunHeader | DecisionR
                     yield RunHeader.from_json(data)
                 elif kind == "decision":
                     yield DecisionRecord.from_json(data)
+                elif kind == "final":
+                    yield FinalState.from_json(data)
                 else:
                     raise RecordFileError(f"{name}:{line_no}: unknown record type {kind!r}")
             except RecordFileError:
@@ -98,14 +106,17 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[RunHeader | DecisionR
 def read_run(path: str | os.PathLike[str]) -> RecordedRun:
     header: RunHeader | None = None
     decisions: list[DecisionRecord] = []
+    finals: list[FinalState] = []
     try:
         for item in iter_records(path):
             if isinstance(item, RunHeader):
                 header = item
+            elif isinstance(item, FinalState):
+                finals.append(item)
             else:
                 decisions.append(item)
     except UnicodeDecodeError:
         raise RecordFileError(f"{path}: not UTF-8 text") from None
     if header is None:
         raise RecordFileError(f"{path}: empty file (no header line)")
-    return RecordedRun(header, tuple(decisions))
+    return RecordedRun(header, tuple(decisions), tuple(finals))

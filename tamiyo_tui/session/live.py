@@ -21,7 +21,7 @@ from tamiyo_tui.session.jsonl import RecordWriter
 from tamiyo_tui.session.jumps import JumpKind, find, nothing_found
 from tamiyo_tui.session.policy_spec import PolicySpec
 from tamiyo_tui.session.recording import summarize_observation
-from tamiyo_tui.session.records import DecisionRecord
+from tamiyo_tui.session.records import DecisionRecord, FinalState
 from tamiyo_tui.session.session import Comparison, InspectionSession, SessionFinished
 from tamiyo_tui.session.view import (
     HEAD_DISPLAY_ORDER,
@@ -135,7 +135,12 @@ class LiveInspector:
         abandoned = abandoned_records(self.session)
         target = free_path(path)
         with RecordWriter(target, self.opened.header) as writer:
-            for record in [*records, *(record for branch in abandoned for record in branch)]:
+            for record in records:
+                writer.write(record)
+            if self.session.done:
+                final = summarize_observation(self.session.final_observation())
+                writer.write(FinalState(records[-1].step, records[-1].branch, final))
+            for record in (record for branch in abandoned for record in branch):
                 writer.write(record)
         self.exported = len(self.session.entries), len(self.session.branches)
         return Exported(target, len(records), sum(map(len, abandoned)), len(abandoned))

@@ -48,6 +48,16 @@ class ObservationSummary:
     seeds_used: int
     max_seeds: int
 
+    @classmethod
+    def from_json(cls, obs: dict[str, Any]) -> ObservationSummary:
+        return cls(
+            host=HostSummary(**obs["host"]),
+            slots={sid: None if s is None else SlotSummary(**s) for sid, s in obs["slots"].items()},
+            enabled_slots=tuple(obs["enabled_slots"]),
+            seeds_used=obs["seeds_used"],
+            max_seeds=obs["max_seeds"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class HeadRecord:
@@ -159,13 +169,7 @@ class DecisionRecord:
             bundle=data["bundle"],
             deterministic=data["deterministic"],
             source=data["source"],
-            observation=ObservationSummary(
-                host=HostSummary(**obs["host"]),
-                slots={sid: None if s is None else SlotSummary(**s) for sid, s in obs["slots"].items()},
-                enabled_slots=tuple(obs["enabled_slots"]),
-                seeds_used=obs["seeds_used"],
-                max_seeds=obs["max_seeds"],
-            ),
+            observation=ObservationSummary.from_json(obs),
             heads={
                 name: HeadRecord(
                     options=tuple(h["options"]),
@@ -198,6 +202,23 @@ class DecisionRecord:
             others={bundle: dict(chosen) for bundle, chosen in data.get("others", {}).items()},
             critic=CriticRecord.from_json(data["critic"]) if data.get("critic") else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FinalState:
+    """The state the last decision of a finished branch left (no decision is made on it): the line after
+    that branch's records, so a review can show the end of the episode as the live inspector does."""
+
+    step: int  # the last decision's step
+    branch: int
+    observation: ObservationSummary
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "final", **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FinalState:
+        return cls(data["step"], data["branch"], ObservationSummary.from_json(data["observation"]))
 
 
 @dataclass(frozen=True, slots=True)

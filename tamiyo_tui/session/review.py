@@ -142,6 +142,7 @@ class ReviewInspector:
             last=record,
             done=self.index + 1 == len(decisions),
             read_only=True,
+            final=self.run.final_after(record),
             off_script=self._off_script(),
         )
 

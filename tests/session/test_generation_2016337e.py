@@ -83,7 +83,7 @@ def test_every_decision_is_the_checkpoints_network_on_v3_features_and_the_genera
         session.step()
 
 
-def test_a_run_of_that_generation_writes_it_in_its_header_and_meets_its_gate(tmp_path: Path) -> None:
+def test_a_run_of_that_generation_writes_it_in_its_header(tmp_path: Path) -> None:
     out = tmp_path / "run.jsonl"
     result = subprocess.run(
         [sys.executable, "-m", "tamiyo_tui", "run", str(G2_SCENARIO), "--policy", "heuristic", "--out", str(out)],
@@ -93,9 +93,10 @@ def test_a_run_of_that_generation_writes_it_in_its_header_and_meets_its_gate(tmp
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    header, *records = (json.loads(line) for line in out.read_text().splitlines())
+    header, *records, final = (json.loads(line) for line in out.read_text().splitlines())
     assert header["type"] == "header" and header["generation"] == "esper-2016337e"
     assert records and all(record["type"] == "decision" for record in records)
+    assert final["type"] == "final"
 
 
 def test_a_checkpoint_under_the_other_generations_lifecycle_is_refused(tmp_path: Path) -> None:

@@ -127,11 +127,21 @@ async def test_the_end_shows_the_state_the_last_decision_left(tmp_path: Path) ->
         text = screen(app)
         assert "■ done · final state after epoch 3/3" in text
         frame = app.frame
+        after_state = frame.observation
         assert frame.final and frame.last is not None
         before, after = frame.last.observation.slots["r0c1"], frame.observation.slots["r0c1"]
         assert (before.stage, before.epochs_in_stage) != (after.stage, after.epochs_in_stage)  # one more tick
         card = next(line for line in text.splitlines() if "EMBARGOED ⏳" in line)
         assert f"EMBARGOED ⏳{5 - after.epochs_in_stage}" in card  # the card is the state after, not before
+        await press(pilot, "e")
+    review = build_review_app(str(tmp_path / "ui-lesson-decisions.jsonl"))
+    async with review.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "n")  # the last record: the review ends where the live run did
+        assert "final state after epoch 3/3" in screen(review)
+        assert review.frame.final and review.frame.observation == after_state
+        await press(pilot, "b")
+        assert "final state" not in screen(review) and not review.frame.final
 
 
 async def test_review_marks_where_the_recorded_run_left_the_script(tmp_path: Path) -> None:
