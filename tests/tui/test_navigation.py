@@ -129,3 +129,23 @@ async def test_review_plays_with_a_running_mark(tmp_path: Path) -> None:
         await pilot.press("space")
         await settle(pilot)
         assert "▶ playing" not in screen(app).splitlines()[0]
+
+
+async def test_the_low_probability_jump_finds_live_draws_of_a_floored_policy(tmp_path: Path) -> None:
+    """A 2016337e network samples under its probability floor, so options far below the favourite are drawn
+    in a live run: ] with the jump kind on "low-probability draw" lands on each of them, in order."""
+    checkpoint = Path(__file__).resolve().parents[1] / "vectors" / "esper-2016337e-checkpoint.pt"
+    app = lesson_app(tmp_path, policy=str(checkpoint))
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await press(pilot, *["n"] * STEPS, *["b"] * STEPS)
+        records = [app._inspector.record(step) for step in range(STEPS)]
+        hits = [step for step, record in enumerate(records) if matches(record, "unlikely") and step > 0]
+        assert hits, "the floored policy drew no low-probability option in this run"
+        await press(pilot, "f", "f", "f")  # rejected → disagreement → uncertain → unlikely
+        assert app.query_one(Timeline).border_title.endswith("jump to low p")
+        for hit in hits:
+            await press(pilot, "right_square_bracket")
+            assert app.frame.position == hit
+        await press(pilot, "right_square_bracket")
+        assert "No later low-probability draw" in screen(app)
