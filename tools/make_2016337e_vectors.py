@@ -30,6 +30,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -191,90 +192,126 @@ def write_checkpoint(root_floors: dict[str, float]) -> None:
     )
 
 
-def write_features() -> None:
-    import dataclasses
-    import random
-    from types import SimpleNamespace
+FEATURE_LAYOUTS = (("r0c0", "r0c1", "r0c2"), ("r0c0", "r0c1", "r1c0", "r1c1"), ("r0c0",), tuple(
+    f"r{r}c{c}" for r in range(3) for c in range(3)
+))
+SEEDED_FEATURE_CASES = 900
 
-    from esper.leyline import SeedStage as ReferenceStage
+
+def float32_b64(values: torch.Tensor) -> str:
+    """float32 little-endian bytes in base64: exact, and a quarter of the size of decimal JSON."""
+    import base64
+
+    return base64.b64encode(values.to(torch.float32).contiguous().numpy().astype("<f4").tobytes()).decode()
+
+
+def write_features() -> None:
+    import random
+
     from esper.leyline.slot_config import SlotConfig as ReferenceSlots
     from esper.tamiyo.policy.features import batch_obs_to_features
 
     sys.path.insert(0, str(OUT.parent))  # the tests' observation helpers
     from make_feature_vectors import to_json  # the observation format tests/observations.py reads
-    from observations import random_observation
+    from observations import observation_digest, random_feature_case, seeded_feature_case
 
-    from tamiyo_tui.domain.actions import BLUEPRINT_ID_TO_INDEX
     from tamiyo_tui.domain.slots import SlotConfig
 
+    def reference_features(observation, feedback):
+        features, blueprints = batch_obs_to_features(
+            [reference_signals(observation)],
+            [reference_reports(observation)],
+            [SimpleNamespace(**feedback)],
+            ReferenceSlots(observation.slot_config.slot_ids),
+            torch.device("cpu"),
+            max_epochs=observation.max_epochs,
+        )
+        return features[0], blueprints[0].tolist()
+
+    # Recorded in full (the observation's JSON form is read back by the test too): the first 100.
     rng = random.Random(2016337)
     cases = []
     for index in range(100):
         config = SlotConfig.default() if index % 2 == 0 else SlotConfig.for_grid(2, 2)
-        observation = random_observation(rng, config)
-        observation = dataclasses.replace(observation, max_epochs=rng.choice([1, 25, 150]))
-        feedback = {
-            "last_action_success": rng.random() < 0.7,
-            "last_action_op": rng.randrange(6),
-            "gradient_health_prev": {s: rng.random() for s in config.slot_ids if rng.random() < 0.5},
-            "epochs_since_counterfactual": {s: rng.randint(0, 40) for s in config.slot_ids if rng.random() < 0.5},
-        }
-        host = observation.host
-        signals = SimpleNamespace(
-            metrics=SimpleNamespace(epoch=host.epoch, val_loss=host.val_loss, val_accuracy=host.val_accuracy),
-            loss_history=list(host.loss_history),
-            accuracy_history=list(host.accuracy_history),
-        )
-        reports = {}
-        for slot_id, report in observation.slots.items():
-            if report is None:
-                continue
-            telemetry = report.telemetry
-            reports[slot_id] = SimpleNamespace(
-                blueprint_index=BLUEPRINT_ID_TO_INDEX.get(report.blueprint_id, -1),
-                stage=ReferenceStage(int(report.stage)),
-                blend_tempo_epochs=report.blend_tempo_epochs,
-                alpha_target=report.alpha_target,
-                alpha_mode=int(report.alpha_mode),
-                alpha_steps_total=report.alpha_steps_total,
-                alpha_steps_done=report.alpha_steps_done,
-                time_to_target=report.time_to_target,
-                alpha_velocity=report.alpha_velocity,
-                alpha_algorithm=int(report.alpha_algorithm),
-                metrics=SimpleNamespace(
-                    current_alpha=report.alpha,
-                    counterfactual_contribution=report.counterfactual_contribution,
-                    contribution_velocity=report.contribution_velocity,
-                    interaction_sum=report.interaction_sum,
-                    epochs_in_current_stage=report.epochs_in_stage,
-                    epochs_total=report.epochs_total,
-                ),
-                telemetry=None
-                if telemetry is None
-                else SimpleNamespace(
-                    gradient_norm=telemetry.gradient_norm,
-                    gradient_health=telemetry.gradient_health,
-                    has_vanishing=telemetry.has_vanishing,
-                    has_exploding=telemetry.has_exploding,
-                ),
-            )
-        features, blueprints = batch_obs_to_features(
-            [signals],
-            [reports],
-            [SimpleNamespace(**feedback)],
-            ReferenceSlots(config.slot_ids),
-            torch.device("cpu"),
-            max_epochs=observation.max_epochs,
-        )
+        observation, feedback = random_feature_case(rng, config)
+        features, blueprints = reference_features(observation, feedback)
         cases.append(
             {
                 "observation": to_json(observation),
                 "feedback": feedback,
-                "features": features[0].tolist(),
-                "blueprint_indices": blueprints[0].tolist(),
+                "features": features.tolist(),
+                "blueprint_indices": blueprints,
             }
         )
-    (OUT / "esper-2016337e-features.json").write_text(json.dumps({"cases": cases}))
+    # Drawn again by the test from (seed, layout); only a digest of the observation and the answers stored.
+    seeded = []
+    for index in range(SEEDED_FEATURE_CASES):
+        seed, slot_ids = 2016337_000 + index, list(FEATURE_LAYOUTS[index % len(FEATURE_LAYOUTS)])
+        observation, feedback = seeded_feature_case(seed, slot_ids)
+        features, blueprints = reference_features(observation, feedback)
+        seeded.append(
+            {
+                "seed": seed,
+                "slot_ids": slot_ids,
+                "digest": observation_digest(observation),
+                "features_f32": float32_b64(features),
+                "blueprint_indices": blueprints,
+            }
+        )
+    (OUT / "esper-2016337e-features.json").write_text(
+        json.dumps({"cases": cases, "seeded": seeded}, separators=(",", ":"))
+    )
+
+
+def reference_signals(observation):
+    host = observation.host
+    return SimpleNamespace(
+        metrics=SimpleNamespace(epoch=host.epoch, val_loss=host.val_loss, val_accuracy=host.val_accuracy),
+        loss_history=list(host.loss_history),
+        accuracy_history=list(host.accuracy_history),
+    )
+
+
+def reference_reports(observation):
+    """The attributes the reference's feature code reads from each slot's report."""
+    from esper.leyline import SeedStage as ReferenceStage
+
+    from tamiyo_tui.domain.actions import BLUEPRINT_ID_TO_INDEX
+
+    reports = {}
+    for slot_id, report in observation.slots.items():
+        if report is None:
+            continue
+        telemetry = report.telemetry
+        reports[slot_id] = SimpleNamespace(
+            blueprint_index=BLUEPRINT_ID_TO_INDEX.get(report.blueprint_id, -1),
+            stage=ReferenceStage(int(report.stage)),
+            blend_tempo_epochs=report.blend_tempo_epochs,
+            alpha_target=report.alpha_target,
+            alpha_mode=int(report.alpha_mode),
+            alpha_steps_total=report.alpha_steps_total,
+            alpha_steps_done=report.alpha_steps_done,
+            time_to_target=report.time_to_target,
+            alpha_velocity=report.alpha_velocity,
+            alpha_algorithm=int(report.alpha_algorithm),
+            metrics=SimpleNamespace(
+                current_alpha=report.alpha,
+                counterfactual_contribution=report.counterfactual_contribution,
+                contribution_velocity=report.contribution_velocity,
+                interaction_sum=report.interaction_sum,
+                epochs_in_current_stage=report.epochs_in_stage,
+                epochs_total=report.epochs_total,
+            ),
+            telemetry=None
+            if telemetry is None
+            else SimpleNamespace(
+                gradient_norm=telemetry.gradient_norm,
+                gradient_health=telemetry.gradient_health,
+                has_vanishing=telemetry.has_vanishing,
+                has_exploding=telemetry.has_exploding,
+            ),
+        )
+    return reports
 
 
 def write_masks() -> None:
