@@ -314,23 +314,73 @@ def reference_reports(observation):
     return reports
 
 
+MASK_HEADS = ("slot", "blueprint", "style", "tempo", "alpha_target", "alpha_speed", "alpha_curve", "op")
+RANDOM_MASK_CASES = 5000
+# A random case is a list of these, in this order (names written once, not 5,000 times).
+CASE_FIELDS = (
+    "slot_ids",
+    "slot_states",
+    "enabled_slots",
+    "total_seeds",
+    "max_seeds",
+    "topology",
+    "allow_governor_override",
+    "disable_advance",
+    "masks",
+)
+# The exhaustive space: three slots, all enabled, each empty or one of these stages x ages x alpha modes
+# (ages either side of min_prune_age 5, HOLD against a ramp): 19 options a slot, 19**3 = 6,859 states.
+EXHAUSTIVE_SLOTS = ("r0c0", "r0c1", "r0c2")
+EXHAUSTIVE_STAGES = (3, 4, 6)  # TRAINING, BLENDING, HOLDING
+EXHAUSTIVE_AGES = (0, 4, 5)
+EXHAUSTIVE_ALPHA_MODES = (0, 1)  # HOLD, UP
+EXHAUSTIVE_SETTINGS = {
+    "max_seeds": 0,
+    "topology": "cnn",
+    "allow_governor_override": False,
+    "disable_advance": False,
+}
+
+
+def mask_bits(masks: dict) -> str:
+    """Every head's mask as 0/1 characters in MASK_HEADS order, then slot_by_op's rows, one word each."""
+    words = ["".join("1" if bit else "0" for bit in masks[head].tolist()) for head in MASK_HEADS]
+    words += ["".join("1" if bit else "0" for bit in row) for row in masks["slot_by_op"].tolist()]
+    return " ".join(words)
+
+
+def exhaustive_mask_states():
+    """Every state of the exhaustive space, in the order the vectors list them."""
+    import itertools
+
+    options = [None] + [
+        [stage, age, mode]
+        for stage in EXHAUSTIVE_STAGES
+        for age in EXHAUSTIVE_AGES
+        for mode in EXHAUSTIVE_ALPHA_MODES
+    ]
+    return itertools.product(options, repeat=len(EXHAUSTIVE_SLOTS))
+
+
 def write_masks() -> None:
     import random
 
     from esper.leyline.slot_config import SlotConfig as ReferenceSlots
     from esper.tamiyo.policy.action_masks import MaskSeedInfo, compute_action_masks
 
+    def seed_info(state):
+        return None if state is None else MaskSeedInfo(stage=state[0], seed_age_epochs=state[1], alpha_mode=state[2])
+
+    # Random states (the first 400 are the draws the file has always held).
     rng = random.Random(4_2_0)
     stages = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10]
     cases = []
-    for index in range(400):
+    for index in range(RANDOM_MASK_CASES):
         slot_ids = ["r0c0", "r0c1", "r0c2"] if index % 2 == 0 else ["r0c0", "r0c1", "r1c0", "r1c1"]
-        states = {
-            slot_id: None
-            if rng.random() < 0.35
-            else {"stage": rng.choice(stages), "seed_age_epochs": rng.randint(0, 8), "alpha_mode": rng.randrange(3)}
-            for slot_id in slot_ids
-        }
+        states = [
+            None if rng.random() < 0.35 else [rng.choice(stages), rng.randint(0, 8), rng.randrange(3)]
+            for _ in slot_ids
+        ]
         enabled = [slot_id for slot_id in slot_ids if rng.random() < 0.8] or [slot_ids[0]]
         settings = {
             "total_seeds": rng.randint(0, 4),
@@ -340,21 +390,40 @@ def write_masks() -> None:
             "disable_advance": rng.random() < 0.2,
         }
         masks = compute_action_masks(
-            {s: None if info is None else MaskSeedInfo(**info) for s, info in states.items()},
+            {s: seed_info(state) for s, state in zip(slot_ids, states, strict=True)},
             enabled,
             slot_config=ReferenceSlots(tuple(slot_ids)),
             **settings,
         )
-        cases.append(
-            {
-                "slot_ids": slot_ids,
-                "slot_states": states,
-                "enabled_slots": enabled,
-                **settings,
-                "masks": {head: mask.tolist() for head, mask in masks.items()},
-            }
+        cases.append([slot_ids, states, enabled, *settings.values(), mask_bits(masks)])
+    exhaustive = []
+    for states in exhaustive_mask_states():
+        masks = compute_action_masks(
+            {s: seed_info(state) for s, state in zip(EXHAUSTIVE_SLOTS, states, strict=True)},
+            list(EXHAUSTIVE_SLOTS),
+            slot_config=ReferenceSlots(EXHAUSTIVE_SLOTS),
+            total_seeds=sum(state is not None for state in states),
+            **EXHAUSTIVE_SETTINGS,
         )
-    (OUT / "esper-2016337e-masks.json").write_text(json.dumps({"cases": cases}))
+        exhaustive.append(mask_bits(masks))
+    space = {
+        "slot_ids": list(EXHAUSTIVE_SLOTS),
+        "stages": list(EXHAUSTIVE_STAGES),
+        "ages": list(EXHAUSTIVE_AGES),
+        "alpha_modes": list(EXHAUSTIVE_ALPHA_MODES),
+        "settings": EXHAUSTIVE_SETTINGS,
+        "total_seeds": "the number of occupied slots",
+        "order": "itertools.product over slots of [None] + [[stage, age, mode] for stage for age for mode]",
+    }
+    (OUT / "esper-2016337e-masks.json").write_text(
+        json.dumps(
+            {
+                "heads": list(MASK_HEADS),
+                "case_fields": list(CASE_FIELDS),
+                "cases": cases, "exhaustive": {"space": space, "masks": exhaustive}},
+            separators=(",", ":"),
+        )
+    )
 
 
 if __name__ == "__main__":
