@@ -39,6 +39,9 @@ SMALL = {"feature_dim": 48, "lstm_hidden_dim": 32, "lstm_layers": 2}
 SLOTS = 3
 BATCH = 16
 CASES = 6
+SEQUENCE_CASES = 4  # two with fresh weights, two perturbed
+SEQUENCE_ROWS = 8
+SEQUENCE_STEPS = 24
 
 
 def reference():
@@ -143,14 +146,126 @@ def main() -> None:
             )
             outputs["contributions"] = net.predict_contributions(state, blueprints, hidden)
         cases.append({"inputs": inputs, "outputs": outputs, "sample_seed": torch.tensor(1000 + case)})
+    sequences = [
+        sequence_case(network_class, slot_config, state_dim, floors, head_sizes, case) for case in range(SEQUENCE_CASES)
+    ]
     torch.save(
-        {"sizes": SMALL, "state_dim": state_dim, "floors": floors, "state_dict": net.state_dict(), "cases": cases},
+        {
+            "sizes": SMALL,
+            "state_dim": state_dim,
+            "floors": floors,
+            "state_dict": net.state_dict(),
+            "cases": cases,
+            "sequences": sequences,
+        },
         OUT / "esper-2016337e-network.pt",
     )
     write_checkpoint(root_floors=floors)
     write_features()
     write_masks()
     print(f"wrote {len(cases)} cases of {BATCH} rows and a PPOAgent.save file to {OUT}")
+
+
+def sequence_case(network_class, slot_config, state_dim: int, floors: dict, head_sizes: dict, case: int) -> dict:
+    """One batch of SEQUENCE_ROWS sequences of SEQUENCE_STEPS steps: get_action step by step, the hidden
+    state it returns fed to the next step, deterministic and sampled (the global generator seeded before
+    each call), with V(s), contributions, and the reference's forward over the whole sequence (raw logits,
+    V(s), Q(s, op) per step and the final hidden state). Cases below SEQUENCE_CASES // 2 keep the weights a
+    fresh network is made with; the rest are scrambled. Case 0 starts from no hidden state (zeros)."""
+    torch.manual_seed(2016_000 + case)
+    net = network_class(state_dim, slot_config=slot_config, **SMALL)
+    perturbed = case >= SEQUENCE_CASES // 2
+    if perturbed:
+        with torch.no_grad():
+            for param in net.parameters():
+                param.add_(torch.randn_like(param) * 0.3)
+    net.eval()
+    generator = torch.Generator().manual_seed(500 + case)
+    rows, steps = SEQUENCE_ROWS, SEQUENCE_STEPS
+    states = torch.randn(rows, steps, state_dim, generator=generator) * (1 + case % 3)
+    blueprints = torch.randint(-1, 13, (rows, steps, SLOTS), generator=generator)
+    masks = {head: random_mask(generator, rows, steps, size) for head, size in head_sizes.items()}
+    slot_by_op = random_mask(generator, rows, steps, 6, SLOTS) if case % 2 else None
+    shape = (SMALL["lstm_layers"], rows, SMALL["lstm_hidden_dim"])
+    if case == 0:
+        start = (torch.zeros(shape), torch.zeros(shape))
+    else:
+        start = (torch.randn(shape, generator=generator), torch.randn(shape, generator=generator))
+    inputs = {
+        "state": states,
+        "blueprint_indices": blueprints,
+        "h": start[0],
+        "c": start[1],
+        "start_from_none": torch.tensor(case == 0),
+        **{f"mask_{h}": m for h, m in masks.items()},
+    }
+    if slot_by_op is not None:
+        inputs["slot_by_op"] = slot_by_op
+    per_step: dict[str, list[torch.Tensor]] = {}
+
+    def keep(key: str, value: torch.Tensor) -> None:
+        per_step.setdefault(key, []).append(value.detach().clone())
+
+    hidden = None if case == 0 else start
+    for step in range(steps):
+        hidden_after = None
+        for deterministic in (True, False):
+            torch.manual_seed(sequence_seed(case, step))
+            result = net.get_action(
+                states[:, step],
+                blueprints[:, step],
+                hidden,
+                slot_mask=masks["slot"][:, step],
+                slot_by_op_mask=None if slot_by_op is None else slot_by_op[:, step],
+                blueprint_mask=masks["blueprint"][:, step],
+                style_mask=masks["style"][:, step],
+                tempo_mask=masks["tempo"][:, step],
+                alpha_target_mask=masks["alpha_target"][:, step],
+                alpha_speed_mask=masks["alpha_speed"][:, step],
+                alpha_curve_mask=masks["alpha_curve"][:, step],
+                op_mask=masks["op"][:, step],
+                deterministic=deterministic,
+                probability_floor=floors,
+            )
+            leg = "deterministic" if deterministic else "sampled"
+            for head in head_sizes:
+                keep(f"{leg}_action_{head}", result.actions[head])
+                keep(f"{leg}_log_prob_{head}", result.log_probs[head])
+                keep(f"{leg}_entropy_{head}", result.head_entropies[head])
+            keep(f"{leg}_value", result.values)
+            if hidden_after is None:
+                hidden_after = result.hidden
+            else:  # the draw never reaches the hidden state
+                assert all(torch.equal(a, b) for a, b in zip(hidden_after, result.hidden, strict=True))
+        with torch.inference_mode():
+            keep("contributions", net.predict_contributions(states[:, step], blueprints[:, step], hidden))
+        keep("h", hidden_after[0])
+        keep("c", hidden_after[1])
+        hidden = hidden_after
+    outputs = {key: torch.stack(values, dim=1) for key, values in per_step.items()}  # [rows, steps, ...]
+    outputs["h"], outputs["c"] = outputs["h"].transpose(0, 1), outputs["c"].transpose(0, 1)  # [steps, layers, rows, H]
+    with torch.inference_mode():
+        torch.manual_seed(9_000 + case)  # forward draws an op for its own Q; nothing here reads it
+        out = net.forward(states, blueprints, None if case == 0 else start)
+        for head in head_sizes:
+            outputs[f"sequence_raw_logits_{head}"] = out[f"{head}_logits"].clone()
+        outputs["sequence_value"] = out["state_value"].clone()
+        outputs["sequence_q_values"] = torch.stack(
+            [net._compute_q(out["lstm_out"], torch.full((rows, steps), op, dtype=torch.long)) for op in range(6)],
+            dim=-1,
+        )
+        outputs["sequence_h"], outputs["sequence_c"] = (t.clone() for t in out["hidden"])
+    return {
+        "perturbed": torch.tensor(perturbed),
+        "state_dict": {key: value.detach().clone() for key, value in net.state_dict().items()},
+        "inputs": inputs,
+        "outputs": outputs,
+        "sample_seeds": torch.tensor([sequence_seed(case, step) for step in range(steps)]),
+    }
+
+
+def sequence_seed(case: int, step: int) -> int:
+    return 20_000 + 100 * case + step
 
 
 def write_checkpoint(root_floors: dict[str, float]) -> None:
