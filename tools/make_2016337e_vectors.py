@@ -8,20 +8,35 @@ imported from its ``src`` folder and nothing of it is copied here. Writes, under
 - ``esper-2016337e-state-dict.json``: every state_dict key and shape of a fresh network at the default
   sizes (three slots), which a test holds ours to without the reference;
 - ``esper-2016337e-network.pt``: a small network (two residual layers, so the stack is exercised) with
-  scrambled weights, batches of random inputs (states, blueprint indices with −1, masks, slot-by-op
-  masks, hidden states) and what the reference's ``get_action`` returned on them, deterministic and
+  scrambled weights, 6 batches of 16 random single-step inputs (states, blueprint indices with −1, masks,
+  slot-by-op masks, hidden states) and what the reference's ``get_action`` returned on them, deterministic and
   sampled (the global generator seeded before each call), with the per-head probability floors; plus
-  V(s), Q(s, op) for every op and the contribution predictions. Tensors only: ``torch.load(weights_only=True)``;
+  V(s), Q(s, op) for every op and the contribution predictions. And ``sequences``: 4 batches of 8 sequences of
+  24 steps (two with a fresh network's weights, two perturbed; the first starts from no hidden state, the rest
+  from a random one; slot-by-op masks on every other batch), each step's ``get_action`` fed the hidden state
+  the previous step returned, deterministic and sampled, with the hidden state after every step, the
+  contributions, and the reference's ``forward`` over the whole sequence (raw logits, V(s), Q(s, op), final
+  hidden state); each batch carries its own state_dict. Tensors only: ``torch.load(weights_only=True)``;
 - ``esper-2016337e-checkpoint.pt``: a file written by the reference's own ``PPOAgent.save`` (a small
   network, two residual layers) with observation-normalizer statistics in its metadata, and
   ``esper-2016337e-checkpoint-decisions.pt``: raw observations, the reference's normalizer applied to them
   and the deterministic decisions its network makes on them;
-- ``esper-2016337e-features.json``: random observations (three slots and a 2×2 grid) with random run
-  feedback, each converted into the attributes the reference's ``batch_obs_to_features`` reads, and the
-  Obs V3 features and blueprint indices it returned;
-- ``esper-2016337e-masks.json``: random slot states (stage, age, alpha mode per slot; enabled subsets, seed
-  caps, both topologies, the governor override, ``disable_advance``) and every mask the reference's
-  ``compute_action_masks`` returned on them, ``slot_by_op`` included.
+- ``esper-2016337e-features.json``: 1,000 random observations with random run feedback, converted into the
+  attributes the reference's ``batch_obs_to_features`` reads, and the Obs V3 features and blueprint indices
+  it returned: ``cases``, 100 recorded in full (three slots and a 2×2 grid), and ``seeded``, 900 more on four
+  layouts (one slot, three, 2×2, 3×3) that the test draws again from their seed with
+  ``tests/observations.py`` (a digest of each observation is stored to catch a generator that changed),
+  their features as float32 bytes in base64;
+- ``esper-2016337e-masks.json``: every mask the reference's ``compute_action_masks`` returned, ``slot_by_op``
+  included, written as 0/1 words in ``heads`` order: ``cases``, 5,000 random slot states (stage, age, alpha
+  mode per slot; enabled subsets, seed caps, both topologies, the governor override, ``disable_advance``;
+  each a list in ``case_fields`` order), and ``exhaustive``, every one of the 19**3 = 6,859 states of three
+  enabled slots each empty or TRAINING/BLENDING/HOLDING × age 0/4/5 (either side of min_prune_age) × alpha
+  mode HOLD/UP, in the order the file's ``space`` describes.
+
+Every file is seeded; on one machine (and torch build) a rerun writes the same bytes. Float results of the
+network and normalizer can differ in the last bit between CPUs, so a rerun elsewhere may rewrite the ``.pt``
+files with differences near 1e-7, far inside the tests' tolerances.
 """
 
 from __future__ import annotations
@@ -163,7 +178,10 @@ def main() -> None:
     write_checkpoint(root_floors=floors)
     write_features()
     write_masks()
-    print(f"wrote {len(cases)} cases of {BATCH} rows and a PPOAgent.save file to {OUT}")
+    print(
+        f"wrote {len(cases)} cases of {BATCH} rows, {len(sequences)} x {SEQUENCE_ROWS} sequences"
+        f" of {SEQUENCE_STEPS} steps and a PPOAgent.save file to {OUT}"
+    )
 
 
 def sequence_case(network_class, slot_config, state_dim: int, floors: dict, head_sizes: dict, case: int) -> dict:
@@ -307,9 +325,12 @@ def write_checkpoint(root_floors: dict[str, float]) -> None:
     )
 
 
-FEATURE_LAYOUTS = (("r0c0", "r0c1", "r0c2"), ("r0c0", "r0c1", "r1c0", "r1c1"), ("r0c0",), tuple(
-    f"r{r}c{c}" for r in range(3) for c in range(3)
-))
+FEATURE_LAYOUTS = (
+    ("r0c0", "r0c1", "r0c2"),
+    ("r0c0", "r0c1", "r1c0", "r1c1"),
+    ("r0c0",),
+    tuple(f"r{r}c{c}" for r in range(3) for c in range(3)),
+)
 SEEDED_FEATURE_CASES = 900
 
 
@@ -469,10 +490,7 @@ def exhaustive_mask_states():
     import itertools
 
     options = [None] + [
-        [stage, age, mode]
-        for stage in EXHAUSTIVE_STAGES
-        for age in EXHAUSTIVE_AGES
-        for mode in EXHAUSTIVE_ALPHA_MODES
+        [stage, age, mode] for stage in EXHAUSTIVE_STAGES for age in EXHAUSTIVE_AGES for mode in EXHAUSTIVE_ALPHA_MODES
     ]
     return itertools.product(options, repeat=len(EXHAUSTIVE_SLOTS))
 
@@ -493,8 +511,7 @@ def write_masks() -> None:
     for index in range(RANDOM_MASK_CASES):
         slot_ids = ["r0c0", "r0c1", "r0c2"] if index % 2 == 0 else ["r0c0", "r0c1", "r1c0", "r1c1"]
         states = [
-            None if rng.random() < 0.35 else [rng.choice(stages), rng.randint(0, 8), rng.randrange(3)]
-            for _ in slot_ids
+            None if rng.random() < 0.35 else [rng.choice(stages), rng.randint(0, 8), rng.randrange(3)] for _ in slot_ids
         ]
         enabled = [slot_id for slot_id in slot_ids if rng.random() < 0.8] or [slot_ids[0]]
         settings = {
@@ -535,7 +552,9 @@ def write_masks() -> None:
             {
                 "heads": list(MASK_HEADS),
                 "case_fields": list(CASE_FIELDS),
-                "cases": cases, "exhaustive": {"space": space, "masks": exhaustive}},
+                "cases": cases,
+                "exhaustive": {"space": space, "masks": exhaustive},
+            },
             separators=(",", ":"),
         )
     )

@@ -34,7 +34,9 @@ def decode(bits: str) -> dict[str, list]:
     """The heads' masks (and slot_by_op's rows) back from the words the tool writes."""
     words = bits.split(" ")
     heads = VECTORS["heads"]
-    masks: dict[str, list] = {head: [c == "1" for c in word] for head, word in zip(heads, words)}
+    masks: dict[str, list] = {
+        head: [c == "1" for c in word] for head, word in zip(heads, words[: len(heads)], strict=True)
+    }
     masks["slot_by_op"] = [[c == "1" for c in word] for word in words[len(heads) :]]
     return masks
 
