@@ -3,6 +3,8 @@ reference's recorded ones (``observation_from_json``, the vectors under tests/ve
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 import random
 
@@ -147,3 +149,31 @@ def observation_from_json(data: dict) -> Observation:
         total_params=data["total_params"],
         max_epochs=data["max_epochs"],
     )
+
+
+def random_feedback(rng: random.Random, config: SlotConfig) -> dict:
+    """Run feedback as the 2016337e feature vectors record it (plain JSON values)."""
+    return {
+        "last_action_success": rng.random() < 0.7,
+        "last_action_op": rng.randrange(6),
+        "gradient_health_prev": {s: rng.random() for s in config.slot_ids if rng.random() < 0.5},
+        "epochs_since_counterfactual": {s: rng.randint(0, 40) for s in config.slot_ids if rng.random() < 0.5},
+    }
+
+
+def random_feature_case(rng: random.Random, config: SlotConfig) -> tuple[Observation, dict]:
+    """One 2016337e feature case: a random observation (episode length 1, 25 or 150) and random feedback,
+    drawn in the order tools/make_2016337e_vectors.py has always drawn them."""
+    observation = random_observation(rng, config)
+    observation = dataclasses.replace(observation, max_epochs=rng.choice([1, 25, 150]))
+    return observation, random_feedback(rng, config)
+
+
+def seeded_feature_case(seed: int, slot_ids: list[str]) -> tuple[Observation, dict]:
+    """The feature case a vector file names by its seed and layout, drawn again rather than stored."""
+    return random_feature_case(random.Random(seed), SlotConfig(tuple(slot_ids)))
+
+
+def observation_digest(observation: Observation) -> str:
+    """A short fingerprint of every field, so a vector drawn again can be told from the one recorded."""
+    return hashlib.sha256(repr(observation).encode()).hexdigest()[:16]

@@ -1,14 +1,18 @@
-"""Obs V3 features equal the 2016337e reference's ``batch_obs_to_features`` on random observations with
-random run feedback (``tools/make_2016337e_vectors.py``), NaN and infinite values included."""
+"""Obs V3 features equal the 2016337e reference's ``batch_obs_to_features`` on 1,000 random observations with
+random run feedback (``tools/make_2016337e_vectors.py``), NaN and infinite values included: 100 recorded in
+full (three slots and 2x2) and 900 drawn again here from their seed (three slots, 2x2, one slot, 3x3), each
+checked against a digest of the observation the reference saw."""
 
 from __future__ import annotations
 
+import array
+import base64
 import json
 import math
 from pathlib import Path
 
 import pytest
-from observations import an_observation, observation_from_json
+from observations import an_observation, observation_digest, observation_from_json, seeded_feature_case
 
 from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.domain.observation import RunFeedback
@@ -45,11 +49,38 @@ def test_features_and_blueprint_indices_equal_the_reference(index: int) -> None:
     assert blueprints == case["blueprint_indices"]
 
 
-def test_the_vectors_cover_both_layouts_unknowns_and_empty_slots() -> None:
+def float32s(text: str) -> list[float]:
+    values = array.array("f")
+    values.frombytes(base64.b64decode(text))
+    return list(values)
+
+
+def assert_features_equal(observation, feedback: dict, expected: list[float], blueprints_expected: list[int]) -> None:
+    features, blueprints = observation_features_v3(observation, feedback_from_json(feedback))
+    assert len(features) == feature_size(observation.slot_config.num_slots) == len(expected)
+    mismatched = [i for i, (a, b) in enumerate(zip(features, expected, strict=True)) if not same(a, b)]
+    assert not mismatched, [(i, features[i], expected[i]) for i in mismatched[:5]]
+    assert blueprints == blueprints_expected
+
+
+@pytest.mark.parametrize("start", range(0, len(VECTORS["seeded"]), 50))
+def test_seeded_features_equal_the_reference_on_every_layout(start: int) -> None:
+    for case in VECTORS["seeded"][start : start + 50]:
+        observation, feedback = seeded_feature_case(case["seed"], case["slot_ids"])
+        assert observation_digest(observation) == case["digest"], "tests/observations.py draws differently now"
+        assert_features_equal(observation, feedback, float32s(case["features_f32"]), case["blueprint_indices"])
+
+
+def test_the_vectors_cover_every_layout_unknowns_and_empty_slots() -> None:
     cases = VECTORS["cases"]
     assert {len(case["observation"]["slot_ids"]) for case in cases} == {3, 4}
     assert sum(UNKNOWN in case["features"] for case in cases) > 50
     assert sum(-1 in case["blueprint_indices"] for case in cases) > 50
+    seeded = VECTORS["seeded"]
+    assert len(cases) + len(seeded) >= 1000
+    assert {len(case["slot_ids"]) for case in seeded} == {1, 3, 4, 9}
+    assert sum(UNKNOWN in float32s(case["features_f32"]) for case in seeded) > 400
+    assert sum(-1 in case["blueprint_indices"] for case in seeded) > 400
     assert state_dim(3) == feature_size(3) == 116
 
 

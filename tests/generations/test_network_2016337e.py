@@ -133,3 +133,76 @@ def test_an_invalid_blueprint_index_is_refused_with_its_value(network, vectors) 
     blueprints[0, 0] = -2
     with pytest.raises(ValueError, match=r"\[-2\]"):
         network.get_action(inputs["state"], blueprints, (inputs["h"], inputs["c"]))
+
+
+def run_sequence(sequence: dict, sizes: dict, state_dim_: int) -> tuple[dict[str, torch.Tensor], int]:
+    """Our network over one recorded batch of sequences, step by step, each step fed the hidden state our
+    previous step returned (never the reference's), per-step results stacked as the tool stacks them."""
+    net = FactoredRecurrentActorCritic2016337e(state_dim_, SlotConfig.default(), **sizes)
+    net.load_state_dict(sequence["state_dict"])
+    net.eval()
+    inputs = sequence["inputs"]
+    steps = inputs["state"].shape[1]
+    hidden = None if bool(inputs["start_from_none"]) else (inputs["h"], inputs["c"])
+    per_step: dict[str, list[torch.Tensor]] = {}
+    drawn = 0
+    with torch.no_grad():
+        for step in range(steps):
+            for leg in ("deterministic", "sampled"):
+                decision = net.get_action(
+                    inputs["state"][:, step],
+                    inputs["blueprint_indices"][:, step],
+                    hidden,
+                    masks={head: inputs[f"mask_{head}"][:, step] for head in HEAD_NAMES},
+                    slot_by_op=inputs["slot_by_op"][:, step] if "slot_by_op" in inputs else None,
+                    deterministic=leg == "deterministic",
+                    probability_floor=PROBABILITY_FLOOR,
+                    generator=torch.Generator().manual_seed(int(sequence["sample_seeds"][step])),
+                )
+                for head in HEAD_NAMES:
+                    per_step.setdefault(f"{leg}_action_{head}", []).append(decision.action[head])
+                    per_step.setdefault(f"{leg}_log_prob_{head}", []).append(decision.log_prob[head])
+                    per_step.setdefault(f"{leg}_entropy_{head}", []).append(decision.entropy[head])
+                    drawn += int((decision.probs[head].max(dim=-1).values < 0.999).sum())
+                per_step.setdefault(f"{leg}_value", []).append(decision.value)
+            for head in HEAD_NAMES:
+                per_step.setdefault(f"sequence_raw_logits_{head}", []).append(decision.raw_logits[head])
+            per_step.setdefault("sequence_value", []).append(decision.value)
+            per_step.setdefault("sequence_q_values", []).append(decision.q_values)
+            per_step.setdefault("contributions", []).append(decision.contributions)
+            hidden = decision.hidden
+            per_step.setdefault("h", []).append(hidden[0])
+            per_step.setdefault("c", []).append(hidden[1])
+    ours = {key: torch.stack(values, dim=1) for key, values in per_step.items()}
+    ours["h"], ours["c"] = ours["h"].transpose(0, 1), ours["c"].transpose(0, 1)
+    ours["sequence_h"], ours["sequence_c"] = hidden
+    return ours, drawn
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_24_step_sequences_equal_the_reference_with_the_hidden_state_carried(vectors, index: int) -> None:
+    """get_action step by step (deterministic and sampled) against the reference's own step-by-step
+    get_action, and our per-step raw logits, V(s) and Q(s, op) against its forward over the whole sequence;
+    the hidden state after every step and at the end."""
+    sequence = vectors["sequences"][index]
+    theirs = sequence["outputs"]
+    ours, drawn = run_sequence(sequence, vectors["sizes"], vectors["state_dim"])
+    assert set(ours) == set(theirs)
+    steps = sequence["inputs"]["state"].shape[1]
+    assert steps == 24
+    for key, expected in theirs.items():
+        if "_action_" in key:
+            assert torch.equal(ours[key], expected), key
+        else:
+            torch.testing.assert_close(ours[key], expected, atol=ATOL, rtol=0, msg=lambda m, key=key: f"{key}: {m}")
+    assert drawn > 500  # real choices along the way, not heads held to one option
+
+
+def test_the_sequences_cover_fresh_and_perturbed_weights_and_both_starts(vectors) -> None:
+    sequences = vectors["sequences"]
+    assert [bool(s["perturbed"]) for s in sequences] == [False, False, True, True]
+    assert [bool(s["inputs"]["start_from_none"]) for s in sequences] == [True, False, False, False]
+    assert ["slot_by_op" in s["inputs"] for s in sequences] == [False, True, False, True]
+    fresh, perturbed = sequences[1]["state_dict"], sequences[2]["state_dict"]
+    assert any(not torch.equal(fresh[key], perturbed[key]) for key in fresh)
+    assert all(s["inputs"]["state"].shape[:2] == (8, 24) for s in sequences)
