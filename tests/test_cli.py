@@ -200,7 +200,7 @@ LESSON_FILES = sorted((REPO / "scenarios").glob("[0-9]*.yaml"))
 
 
 def test_every_lesson_file_in_the_repository_is_a_shipped_lesson() -> None:
-    assert len(LESSON_FILES) == 15
+    assert len(LESSON_FILES) == 19
     assert [lesson.path.name for lesson in shipped.lessons()] == [path.name for path in LESSON_FILES]
 
 
@@ -303,7 +303,7 @@ def test_a_file_that_exists_wins_over_a_lesson_name(
 
 
 @pytest.mark.parametrize("command", ["run", "check", "tui"])
-@pytest.mark.parametrize("name", ["16", "prune-need-hold"])
+@pytest.mark.parametrize("name", ["20", "prune-need-hold"])
 def test_an_unknown_lesson_lists_the_lessons(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str, name: str
 ) -> None:

@@ -276,7 +276,7 @@ class Simulator:
             topology=scenario.topology,
             total_seeds=len(present),
             max_seeds=scenario.max_seeds,
-            min_prune_age=scenario.min_prune_age,
+            min_prune_age=scenario.prune_age_in_force,
             total_params=self._host.params + sum(seed.seed_params for seed in present),
             max_epochs=scenario.episode_length,
             feedback=None if self._feedback is None else self._feedback.record(self.slot_ids),
@@ -365,7 +365,7 @@ class Simulator:
             return _fail(f"{slot.slot_id} is empty: nothing to prune")
         if not seed.has_module:
             return _fail(f"{slot.slot_id} is {seed.stage.name}: its seed was already pruned (cooling down)")
-        minimum = self.scenario.min_prune_age
+        minimum = self.scenario.prune_age_in_force
         if seed.epochs_total < minimum:
             return _fail(f"{slot.slot_id} is {seed.epochs_total} epoch(s) old, below min_prune_age {minimum}")
         if action.alpha_speed_steps == 0:

@@ -92,7 +92,7 @@ def decisions(path: Path, out: Path) -> list[dict]:
     records = [json.loads(line) for line in out.read_text().splitlines()]
     header, body = records[0], records[1:]
     assert header["type"] == "header"
-    return body
+    return [record for record in body if record["type"] == "decision"]  # the episode's end adds a final line
 
 
 @pytest.mark.parametrize(("telemetry", "features"), [(False, 140), (True, 218)])

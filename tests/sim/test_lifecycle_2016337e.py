@@ -167,3 +167,19 @@ def test_under_60205274_the_trend_stays_zero_as_that_trainer_reports_it() -> Non
     trace = contribution_trace(dataclasses.replace(load_scenario(SCENARIO), lifecycle="esper-60205274"))
     assert any(value is not None for value, _ in trace)
     assert all(velocity == 0.0 for _, velocity in trace)
+
+
+def test_execution_applies_that_generations_prune_age_of_five_whatever_the_scenario_says() -> None:
+    scenario = dataclasses.replace(load_scenario(SCENARIO), min_prune_age=1)
+    sim = Simulator(scenario)
+    sim.apply(op(LifecycleOp.GERMINATE, 0, BlueprintAction.CONV_LIGHT))
+    for _ in range(2):
+        sim.apply(op(LifecycleOp.WAIT, 0))
+    assert sim.observe().slots["r0c0"].epochs_total == 3
+    refused = sim.apply(op(LifecycleOp.PRUNE, 0))
+    assert not refused.accepted and "below min_prune_age 5" in refused.reason
+    older = Simulator(dataclasses.replace(scenario, lifecycle="esper-60205274"))
+    older.apply(op(LifecycleOp.GERMINATE, 0, BlueprintAction.CONV_LIGHT))
+    for _ in range(2):
+        older.apply(op(LifecycleOp.WAIT, 0))
+    assert older.apply(op(LifecycleOp.PRUNE, 0)).accepted  # 60205274 takes the scenario's age, 1

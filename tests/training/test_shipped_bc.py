@@ -21,7 +21,13 @@ from tamiyo_tui.training.generator import HELD_OUT_SEEDS, generated_scenario
 pytestmark = pytest.mark.timeout(240)
 
 REPO = Path(__file__).resolve().parents[2]
-LESSONS = sorted((REPO / "scenarios").glob("[0-9][0-9]-*.yaml"))
+# The lessons of the 60205274 generation, the one lstm-bc-3x3 was trained in; 16–19 teach 2016337e's rules,
+# which a policy of another generation is refused under (docs/generations.md).
+LESSONS = [
+    path
+    for path in sorted((REPO / "scenarios").glob("[0-9][0-9]-*.yaml"))
+    if "lifecycle: esper-2016337e" not in path.read_text(encoding="utf-8")
+]
 SHIPPED = REPO / "policies" / "lstm-bc-3x3.pt"
 GRID = SlotConfig.for_grid(3, 3)
 # The lessons that passed their expect checks with lstm-bc sampling (scenario seed) before the checkpoint
