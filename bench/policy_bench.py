@@ -117,7 +117,7 @@ def generation_2016337e_cases(pool: Sequence[Observation]) -> list[tuple[str, Ca
         return to_host(bundle.get_action(batch, hidden))
 
     state, blueprints, by_op = bundle.network_inputs(pool[:1])
-    masks = {name: mask for name, mask in build_policy_batch(pool[:1]).masks.items()}
+    masks = dict(build_policy_batch(pool[:1]).masks)
     network = bundle.network
     cases: list[tuple[str, Callable[[], object]]] = [
         ("2016337e: decision + host copy", cycling(decide, pool)),
