@@ -271,11 +271,15 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
         mode = f" with alpha mode {_mode_name(info.alpha_mode)}" if info.stage in RETARGETABLE_STAGES else ""
         return stage_of(sid, info) + mode
 
+    # A later generation fixes the age itself, so its reasons say whose rule the number is.
+    whose_age = f" ({inputs.generation}'s rule)" if inputs.generation else ""
+
     def prune_blocker(sid: str, info: MaskSeedInfo) -> str:
         if info.stage not in PRUNABLE_STAGES:
             return f"{sid} is {_stage_name(info.stage)}, which cannot be pruned"
         if info.seed_age_epochs < inputs.min_prune_age:
-            return f"{sid} is {info.seed_age_epochs} epoch(s) old, below min_prune_age {inputs.min_prune_age}"
+            age = info.seed_age_epochs
+            return f"{sid} is {age} epoch(s) old, below min_prune_age {inputs.min_prune_age}{whose_age}"
         return f"{sid} alpha mode is {_mode_name(info.alpha_mode)}, not HOLD (a ramp is in progress)"
 
     def slot_op(op: LifecycleOp, slots: tuple[str, ...], allowed: str, needs: str, blocker) -> OptionVerdict:
@@ -299,7 +303,7 @@ def _op_verdicts(inputs: MaskInputs) -> tuple[tuple[OptionVerdict, ...], bool, b
     verdicts[LifecycleOp.PRUNE] = slot_op(
         LifecycleOp.PRUNE,
         prune,
-        f"prunable seed, age ≥ {inputs.min_prune_age}{prune_condition}",
+        f"prunable seed, age ≥ {inputs.min_prune_age}{whose_age}{prune_condition}",
         "needs a GERMINATED/TRAINING/BLENDING/HOLDING seed old enough and in alpha mode HOLD",
         prune_blocker,
     )

@@ -24,6 +24,7 @@ from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.constants import DEFAULT_EPISODE_LENGTH, MIN_PRUNE_AGE
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
+from tamiyo_tui.generations.esper_2016337e.masks import GENERATION as PRUNE_AGE_GENERATION
 from tamiyo_tui.generations.esper_2016337e.masks import MIN_PRUNE_AGE as PRUNE_AGE_2016337E
 
 SCHEMA_VERSION = 1
@@ -207,6 +208,13 @@ class Scenario:
         """The minimum prune age the masks and the execution apply: 2016337e's trainer fixes it at 5 epochs,
         60205274's takes it from the scenario (``min_prune_age``)."""
         return PRUNE_AGE_2016337E if self.lifecycle_in_force == ESPER_2016337E_LIFECYCLE else self.min_prune_age
+
+    @property
+    def prune_age_rule(self) -> str:
+        """That age as a refusal names it, with the generation whose rule fixes it (as the masks say it)."""
+        if self.lifecycle_in_force == ESPER_2016337E_LIFECYCLE:
+            return f"min_prune_age {PRUNE_AGE_2016337E} ({PRUNE_AGE_GENERATION}'s rule)"
+        return f"min_prune_age {self.min_prune_age}"
 
     def blueprint_effect(self, blueprint_id: str) -> BlueprintEffect:
         if blueprint_id in self.blueprints:

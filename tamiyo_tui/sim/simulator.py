@@ -367,7 +367,7 @@ class Simulator:
             return _fail(f"{slot.slot_id} is {seed.stage.name}: its seed was already pruned (cooling down)")
         minimum = self.scenario.prune_age_in_force
         if seed.epochs_total < minimum:
-            return _fail(f"{slot.slot_id} is {seed.epochs_total} epoch(s) old, below min_prune_age {minimum}")
+            return _fail(f"{slot.slot_id} is {seed.epochs_total} epoch(s) old, below {self.scenario.prune_age_rule}")
         if action.alpha_speed_steps == 0:
             ramping = seed.controller.alpha_mode != AlphaMode.HOLD
             result = slot.prune(PRUNE_BY_POLICY)

@@ -135,9 +135,12 @@ def test_a_training_seed_holds_germination_back_and_the_reason_says_so() -> None
     assert not verdict.allowed
     assert verdict.reason.startswith("2016337e: no germination while an enabled seed is")
     assert "(r0c0 is TRAINING)" in verdict.reason
-    assert "below min_prune_age 5" in ours.verdict("op", "PRUNE").reason
-    # The same state under 60205274's rules germinates into the empty slots.
-    assert explain_masks(MaskInputs.from_observation(observation)).verdict("op", "GERMINATE").allowed
+    # Every reason of the generation's rules names it, the prune age included.
+    assert "below min_prune_age 5 (2016337e's rule)" in ours.verdict("op", "PRUNE").reason
+    # The same state under 60205274's rules germinates into the empty slots, and its reasons name no generation.
+    older = explain_masks(MaskInputs.from_observation(observation))
+    assert older.verdict("op", "GERMINATE").allowed
+    assert "rule)" not in older.verdict("op", "PRUNE").reason
 
 
 def test_disable_advance_masks_advance_with_its_name() -> None:
