@@ -7,24 +7,23 @@ the rule masks as tensors, ``FactoredRecurrentActorCritic.get_action`` and one h
 part and the whole decision (median and spread), the same decision read back with per-head ``.tolist()``
 calls instead of the one host copy (on a CPU they cost alike; on a GPU each read is a synchronisation),
 then PASS/MISS for the issue's target. Rows ``2016337e: …`` time esper-lite's later generation at its
-default sizes (512 wide): our bundle's whole decision (V3 features, its masks and slot-by-op, the network with
-its probability floor, one host copy), its network's ``get_action`` on built inputs and, when
-``ESPER_LITE_2016337E`` names a checkout of the reference that imports, the reference's own ``get_action``
-on the same inputs and weights. Throughput for many episodes is the sweep's business
-(``bench/sweep_bench.py``). The exit status is 0 whatever the verdicts.
+default sizes (512 wide), at batch 1, at batch 1,024 and as a sweep of 1,024 episodes, beside the
+reference's own ``get_action`` when ``ESPER_LITE_2016337E`` names its checkout (``bench/cases_2016337e.py``).
+The 60205274 sweep against ``run``'s path is ``bench/sweep_bench.py``'s. The exit status is 0 whatever the
+verdicts.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from cases_2016337e import cases_2016337e
 from common import (
     SEED,
     InspectorDecision,
@@ -41,13 +40,9 @@ from rich.table import Table
 
 from tamiyo_tui.domain.actions import HEAD_NAMES
 from tamiyo_tui.domain.observation import Observation
-from tamiyo_tui.generations.esper_2016337e import masks as masks_2016337e
-from tamiyo_tui.generations.esper_2016337e.constants import PROBABILITY_FLOOR
 from tamiyo_tui.policy.batch import build_policy_batch
-from tamiyo_tui.policy.bundle_2016337e import Policy2016337eBundle
 from tamiyo_tui.policy.features import observation_features
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
-from tamiyo_tui.policy.host_transfer import to_host
 from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 from tamiyo_tui.rules.masks import MaskInputs, explain_masks
 
@@ -69,7 +64,12 @@ QUICK_PLAN = Plan(repeats=3, min_repeat_s=0.0)
 @dataclass(frozen=True, slots=True)
 class Row:
     case: str
-    timing: Timing
+    timing: Timing  # seconds per call
+    rows: int = 1  # decisions per call (a batch's rows)
+
+    @property
+    def per_second(self) -> float:
+        return self.rows / self.timing.median
 
 
 def per_tensor_reads(bundle: LSTMPolicyBundle) -> Callable[[Observation], object]:
@@ -88,7 +88,7 @@ def per_tensor_reads(bundle: LSTMPolicyBundle) -> Callable[[Observation], object
     return call
 
 
-def bench(pool: Sequence[Observation], plan: Plan) -> list[Row]:
+def bench(pool: Sequence[Observation], plan: Plan, quick: bool) -> list[Row]:
     lstm = LSTMPolicyBundle()
     heuristic = HeuristicPolicyBundle()
     batch = build_policy_batch(pool[:1])
@@ -103,70 +103,14 @@ def bench(pool: Sequence[Observation], plan: Plan) -> list[Row]:
         ("decision + per-tensor reads: LSTM", cycling(per_tensor_reads(lstm), pool)),
         ("decision: heuristic", cycling(lambda obs: heuristic.get_action(build_policy_batch([obs])), pool)),
     ]
-    cases += generation_2016337e_cases(pool)
-    return [Row(name, measure(call, plan.repeats, warmup=3, min_repeat_s=plan.min_repeat_s)) for name, call in cases]
-
-
-def generation_2016337e_cases(pool: Sequence[Observation]) -> list[tuple[str, Callable[[], object]]]:
-    bundle = Policy2016337eBundle.untrained(pool[0].slot_config, SEED)
-    hidden = bundle.initial_hidden(1)
-
-    def decide(obs: Observation) -> object:
-        explanation = explain_masks(masks_2016337e.mask_inputs(obs))
-        batch = build_policy_batch([obs], mask_rows=[explanation.masks()])
-        return to_host(bundle.get_action(batch, hidden))
-
-    state, blueprints, by_op = bundle.network_inputs(pool[:1])
-    masks = dict(build_policy_batch(pool[:1]).masks)
-    network = bundle.network
-    cases: list[tuple[str, Callable[[], object]]] = [
-        ("2016337e: decision + host copy", cycling(decide, pool)),
-        (
-            "2016337e: network get_action, built inputs",
-            lambda: network.get_action(state, blueprints, hidden, masks, by_op, probability_floor=PROBABILITY_FLOOR),
-        ),
-    ]
-    reference = reference_2016337e_network(network)
-    if reference is not None:
-        with torch.inference_mode():
-            cases.append(
-                (
-                    "2016337e: reference get_action, same inputs",
-                    lambda: reference.get_action(
-                        state,
-                        blueprints,
-                        hidden=hidden,
-                        slot_mask=masks["slot"],
-                        blueprint_mask=masks["blueprint"],
-                        style_mask=masks["style"],
-                        tempo_mask=masks["tempo"],
-                        alpha_target_mask=masks["alpha_target"],
-                        alpha_speed_mask=masks["alpha_speed"],
-                        alpha_curve_mask=masks["alpha_curve"],
-                        op_mask=masks["op"],
-                        slot_by_op_mask=by_op,
-                        probability_floor=dict(PROBABILITY_FLOOR),
-                    ),
-                )
-            )
-    return cases
-
-
-def reference_2016337e_network(ours: torch.nn.Module) -> torch.nn.Module | None:
-    """The reference's network with our weights, if ``ESPER_LITE_2016337E`` names a checkout that imports."""
-    root = os.environ.get("ESPER_LITE_2016337E")
-    if not root:
-        return None
-    sys.path.insert(0, str(Path(root) / "src"))
-    try:
-        from esper.leyline.slot_config import SlotConfig as ReferenceSlots
-        from esper.tamiyo.networks.factored_lstm import FactoredRecurrentActorCritic as Reference
-    except ImportError as error:
-        print(f"reference rows left out: {error}", file=sys.stderr)
-        return None
-    network = Reference(state_dim=ours.state_dim, slot_config=ReferenceSlots(tuple(ours.slot_config.slot_ids)))
-    network.load_state_dict(ours.state_dict())
-    return network.train(False)
+    rows = [Row(name, measure(call, plan.repeats, warmup=3, min_repeat_s=plan.min_repeat_s)) for name, call in cases]
+    for case in cases_2016337e(pool, repeats=min(plan.repeats, 3), quick=quick):
+        timing = case.timing
+        if timing is None:
+            assert case.call is not None
+            timing = measure(case.call, plan.repeats, warmup=3, min_repeat_s=plan.min_repeat_s)
+        rows.append(Row(case.name, timing, case.rows))
+    return rows
 
 
 def verdicts(rows: Sequence[Row]) -> list[dict[str, object]]:
@@ -185,7 +129,10 @@ def verdicts(rows: Sequence[Row]) -> list[dict[str, object]]:
 def render(console: Console, rows: Sequence[Row], checks: Sequence[dict[str, object]], plan: Plan) -> None:
     table = Table(
         title=f"Readable decision path — 1 CPU thread (torch.set_num_threads(1)), torch {torch.__version__}",
-        caption=f"median of {plan.repeats} repeats; inputs cycle through scripted simulator observations (3 slots)",
+        caption=(
+            f"median of {plan.repeats} repeats (the sweep: 3); inputs cycle through scripted simulator observations "
+            "(3 slots); per second: decisions (a batch's rows) per second"
+        ),
     )
     table.add_column("case")
     table.add_column("median", justify="right")
@@ -193,7 +140,7 @@ def render(console: Console, rows: Sequence[Row], checks: Sequence[dict[str, obj
     table.add_column("per second", justify="right")
     for row in rows:
         median = row.timing.median
-        table.add_row(row.case, format_duration(median), format_range(row.timing), f"{1 / median:,.0f}")
+        table.add_row(row.case, format_duration(median), format_range(row.timing), f"{row.per_second:,.0f}")
     console.print(table)
     console.print("Targets:")
     for check in checks:
@@ -210,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(1)
     torch.manual_seed(SEED)
     plan = QUICK_PLAN if args.quick else FULL_PLAN
-    rows = bench(observation_pool(), plan)
+    rows = bench(observation_pool(), plan, args.quick)
     checks = verdicts(rows)
     console = Console()
     console.width = max(console.width, 100)
@@ -219,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = {
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
-            "rows": [{"case": row.case, **row.timing.to_dict()} for row in rows],
+            "rows": [{"case": row.case, "rows_per_call": row.rows, **row.timing.to_dict()} for row in rows],
             "targets": checks,
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n")

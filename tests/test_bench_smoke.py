@@ -38,6 +38,8 @@ CASES = (
     "decision: heuristic",
     "2016337e: decision + host copy",
     "2016337e: network get_action, built inputs",
+    "2016337e: network get_action, batch 1,024",
+    "2016337e: sweep, 16 episodes (per decision)",
 )
 VERDICT_NAMES = ("decision + host copy, batch 1",)
 
@@ -74,6 +76,7 @@ def test_quick_policy_bench_prints_every_case_and_target(tmp_path: Path) -> None
     assert [row["case"] for row in report["rows"]] == list(CASES)
     assert [target["name"] for target in report["targets"]] == list(VERDICT_NAMES)
     assert all(row["repeats"] == 3 for row in report["rows"])
+    assert [row["rows_per_call"] for row in report["rows"]].count(1024) == 1  # the batch row counts its rows
 
 
 def test_device_check_skips_or_passes_on_the_default_device() -> None:

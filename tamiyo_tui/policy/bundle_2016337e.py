@@ -10,7 +10,7 @@ Q(s, op) for every op, the predicted contribution per slot) for the inspector.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -68,9 +68,10 @@ class Policy2016337eBundle:
         hidden: Hidden | None = None,
         deterministic: bool = False,
         generator: torch.Generator | None = None,
+        exponential_draws: Mapping[str, torch.Tensor] | None = None,
     ) -> ActionResult:
         """One decision per observation, under ``batch.masks`` (the generation's rules, from the session) and
-        the slot-by-op mask those rules give."""
+        the slot-by-op mask those rules give; ``exponential_draws``: see the network's ``get_action``."""
         state, blueprints, by_op = self.network_inputs(batch.observations)
         decision = self._network.get_action(
             state,
@@ -81,6 +82,7 @@ class Policy2016337eBundle:
             deterministic=deterministic,
             probability_floor=PROBABILITY_FLOOR,
             generator=generator,
+            exponential_draws=exponential_draws,
         )
         return ActionResult(
             action=decision.action,
@@ -177,6 +179,10 @@ class Policy2016337eBundle:
     @property
     def num_lstm_layers(self) -> int:
         return self._network.lstm_layers
+
+    @property
+    def normalizer(self) -> ObservationNormalizer | None:
+        return self._normalizer
 
     @property
     def has_normalizer(self) -> bool:

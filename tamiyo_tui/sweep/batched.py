@@ -186,8 +186,12 @@ def batch_key(bundle: PolicyBundle) -> tuple[object, ...]:
         return ("heuristic", bundle.config, bundle.topology, bundle.slot_config)
     if not bundle.is_recurrent or bundle.network is None:
         raise ValueError(f"the sweep cannot batch a {type(bundle).__name__}")
+    tensors = dict(bundle.state_dict())
+    normalizer = getattr(bundle, "normalizer", None)  # a 2016337e network reads normalized features
+    if normalizer is not None:
+        tensors |= {"normalizer.mean": normalizer.mean, "normalizer.var": normalizer.var}
     digest = hashlib.sha256()
-    for name, tensor in bundle.state_dict().items():
+    for name, tensor in tensors.items():
         digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    return ("network", bundle.slot_config, bundle.feature_dim, digest.hexdigest())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return ("network", type(bundle).__name__, bundle.slot_config, bundle.feature_dim, digest.hexdigest())

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 
 import torch
 
-from tamiyo_tui.errors import InputError
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
 from tamiyo_tui.session.decide import PolicyRunner
 from tamiyo_tui.session.loading import LoadedPolicies, load_policies
 from tamiyo_tui.session.policy_spec import open_scenario
 from tamiyo_tui.session.session import InspectionSession
-from tamiyo_tui.sim.scenario import ESPER_60205274_LIFECYCLE, Scenario
+from tamiyo_tui.sim.scenario import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +101,5 @@ class EpisodeFactory:
         key = (path, policy)
         if key not in self._loaded:
             scenario, spec = open_scenario(path, policy=policy)
-            loaded = load_policies(spec, scenario, self.device)
-            generation = loaded.scenario.lifecycle_in_force
-            if generation != ESPER_60205274_LIFECYCLE:
-                raise InputError(
-                    f"{path} with {policy or spec.policy_id}: the sweep batches the esper-60205274 generation only; "
-                    f"run {generation} episodes with `tamiyo-tui run` or the inspector"
-                )
-            self._loaded[key] = loaded
+            self._loaded[key] = load_policies(spec, scenario, self.device)
         return self._loaded[key]

@@ -16,17 +16,20 @@ from dataclasses import dataclass, field
 
 import torch
 
+from tamiyo_tui.policy.bundle_2016337e import Policy2016337eBundle
 from tamiyo_tui.policy.devices import resolve_device, use_one_cpu_thread
 from tamiyo_tui.session.decide import BundleDecision
 from tamiyo_tui.session.findings import Finding, Thresholds
 from tamiyo_tui.session.records import DecisionRecord
 from tamiyo_tui.session.view import action_label
 from tamiyo_tui.sweep.batched import HeuristicBatch, NetworkBatch, Pending, batch_key
+from tamiyo_tui.sweep.batched_2016337e import Network2016337eBatch
 from tamiyo_tui.sweep.episodes import Episode, EpisodeFactory, EpisodeSpec
 from tamiyo_tui.sweep.explanations import Explanations
 from tamiyo_tui.sweep.flags import flag_decision
 
 RecordHook = Callable[[EpisodeSpec, DecisionRecord], None]
+Batch = NetworkBatch | Network2016337eBatch | HeuristicBatch
 
 
 @dataclass
@@ -74,7 +77,7 @@ class BatchedSweep:
         if factory is None:
             factory = EpisodeFactory(self.device, settings.deterministic)
         self.episodes: list[Episode] = [factory.open(spec) for spec in specs]
-        self._batches: dict[tuple[object, ...], NetworkBatch | HeuristicBatch] = {}
+        self._batches: dict[tuple[object, ...], Batch] = {}
         self._explanations = Explanations()
         # Per episode, its batch for every bundle that decides in it.
         self._membership = [self._batches_of(episode) for episode in self.episodes]
@@ -95,14 +98,16 @@ class BatchedSweep:
                 live = [index for index in live if not self.episodes[index].session.done]
         return result
 
-    def _batches_of(self, episode: Episode) -> dict[str, NetworkBatch | HeuristicBatch]:
+    def _batches_of(self, episode: Episode) -> dict[str, Batch]:
         runner = episode.session.runner
-        batches: dict[str, NetworkBatch | HeuristicBatch] = {}
+        batches: dict[str, Batch] = {}
         for name in episode.deciding:
             bundle = runner.bundles[name]
             key = (name, *batch_key(bundle))
             if key not in self._batches:
-                if bundle.is_recurrent:
+                if isinstance(bundle, Policy2016337eBundle):
+                    self._batches[key] = Network2016337eBatch(name, bundle, runner.use_telemetry, self.device)
+                elif bundle.is_recurrent:
                     self._batches[key] = NetworkBatch(name, bundle, runner.use_telemetry, self.device)
                 else:
                     self._batches[key] = HeuristicBatch(name, bundle)  # type: ignore[arg-type]
@@ -113,7 +118,7 @@ class BatchedSweep:
         """Every live episode's state and its decisions by every bundle, one batch call per batch."""
         self._explanations.new_epoch()
         pending: dict[int, Pending] = {}
-        members: dict[NetworkBatch | HeuristicBatch, list[tuple[int, str]]] = {}
+        members: dict[Batch, list[tuple[int, str]]] = {}
         for index in live:
             session = self.episodes[index].session
             observation = session.observation()

@@ -3,7 +3,8 @@
 Every field of every record: actions, masks, reasons, outcomes, notes and every other non-float exactly;
 floats (logits, probabilities, entropies, log-probs, values, hidden norms) within 1e-5, the fused step's
 float32 rounding against the readable path's. Sampled and deterministic, for the heuristic, the
-behaviour-cloned LSTM, an untrained LSTM and a trainer checkpoint that reads the telemetry blocks.
+behaviour-cloned LSTM, an untrained LSTM, a trainer checkpoint that reads the telemetry blocks, and a
+checkpoint of esper-lite 2016337e (its own network, masks, floors and critic).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from tamiyo_tui.sweep.episodes import EpisodeSpec, sweep_episodes
 from tamiyo_tui.sweep.runner import BatchedSweep, SweepSettings
 
 FLOAT_TOLERANCE = 1e-5
+REPO = Path(__file__).resolve().parents[2]
+CHECKPOINT_2016337E = REPO / "tests" / "vectors" / "esper-2016337e-checkpoint.pt"
 # One- to three-slot lessons, a transformer, the governor override, scripted actions, rejected actions.
 LESSONS = ("01", "02", "06", "09", "12", "13")
 POLICIES = ("heuristic", "lstm-bc", "lstm-untrained")
@@ -102,3 +105,15 @@ def test_episodes_of_different_lengths_leave_the_batch_one_by_one() -> None:
     # Lesson 01 ends at epoch 16, lesson 15 much later: the batch shrinks while the others go on.
     specs = sweep_episodes([("01", scenario_path("01")), ("15", scenario_path("15"))], (0, 1, 2), ("lstm-bc",))
     assert_records_equal(specs, deterministic=False)
+
+
+@pytest.mark.parametrize("deterministic", [False, True], ids=["sampled", "deterministic"])
+def test_a_2016337e_checkpoint_sweeps_as_it_runs(deterministic: bool) -> None:
+    # 01 and 06 name no lifecycle and take the checkpoint's; 16 to 19 teach that generation's rules.
+    lessons = ("01", "06", "16", "17", "18", "19")
+    specs = sweep_episodes(
+        [(lesson, scenario_path(lesson)) for lesson in lessons], (0, 5), (str(CHECKPOINT_2016337E), "heuristic")
+    )
+    ours = sweep_records(specs, deterministic)
+    assert any(record.critic is not None for records in ours.values() for record in records)
+    assert_records_equal(specs, deterministic)

@@ -222,8 +222,15 @@ class FactoredRecurrentActorCritic2016337e(nn.Module):
         deterministic: bool = False,
         probability_floor: Mapping[str, float] | None = None,
         generator: torch.Generator | None = None,
+        exponential_draws: Mapping[str, torch.Tensor] | None = None,
     ) -> Decision2016337e:
-        """One decision for ``state`` [B, D]; masks are [B, options] (a missing head: all valid)."""
+        """One decision for ``state`` [B, D]; masks are [B, options] (a missing head: all valid).
+
+        ``exponential_draws`` (head -> [B, options] Exp(1) noise) replaces ``generator`` when sampling: the
+        choice is then argmax(p / q), the very computation ``torch.multinomial`` makes for one sample from
+        noise it draws itself. A batch of episodes can so give every row the noise its own generator
+        would have drawn (``tamiyo_tui/sweep/batched_2016337e.py``).
+        """
         trunk, new_hidden = self.trunk(state, blueprint_indices, hidden)
         floors = probability_floor or {}
         given = dict(masks or {})
@@ -240,6 +247,8 @@ class FactoredRecurrentActorCritic2016337e(nn.Module):
             probs = F.softmax(logits, dim=-1)
             if deterministic:
                 action = logits.argmax(dim=-1)
+            elif exponential_draws is not None:
+                action = (probs / exponential_draws[name]).argmax(dim=-1)
             else:
                 action = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
             log_probs = F.log_softmax(logits, dim=-1)
