@@ -14,6 +14,7 @@ from tamiyo_tui.domain.constants import EXPLODING_GRADIENT_NORM, VANISHING_GRADI
 from tamiyo_tui.domain.observation import SeedTelemetry, SlotReport
 from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage, is_valid_transition
 from tamiyo_tui.generations.esper_2016337e.lifecycle import contribution_velocity
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE
 
 # The curve of the initial ramp comes from the blend id chosen at germination.
 BLEND_CURVES: dict[str, AlphaCurve] = {
@@ -186,3 +187,13 @@ def set_baselines(seeds: list[SeedState], accuracy: float) -> None:
         if seed.epochs_total > 0:
             seed.initial_val_accuracy = seed.current_val_accuracy = accuracy
             seed.best_val_accuracy = seed.accuracy_at_stage_start = accuracy
+
+
+def records_accuracy(seed: SeedState, lifecycle: str) -> bool:
+    """Whether the epoch's validation accuracy is recorded on ``seed`` (``record_accuracy``).
+
+    60205274: only on a seed whose module exists. 2016337e's trainer records it on every slot that holds a
+    state, cooldown stages included, so there a PRUNED/EMBARGOED/RESETTING seed's stage counter moves twice
+    an epoch (here and in ``step_epoch``) and its embargo ends two epochs sooner (measured against the
+    reference: ``tests/generations/test_lifecycle_2016337e_parity.py``)."""
+    return seed.has_module or lifecycle == ESPER_2016337E_LIFECYCLE

@@ -25,7 +25,7 @@ from tamiyo_tui.sim.feedback import FeedbackTracker
 from tamiyo_tui.sim.governor import SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
 from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, GovernorEvent, Scenario, SlotEvent, SourcePos
-from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState, set_baselines
+from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState, records_accuracy, set_baselines
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
     PRUNE_BY_POLICY,
@@ -252,8 +252,10 @@ class Simulator:
         self._governor.maybe_snapshot(self._epoch)
         self._panic = self._governor.check_vital_signs(metrics.val_loss)
         set_baselines([seed for seed in fresh if seed.has_module], measurement.val_accuracy)
+        for state in (slot.state for slot in self._slots if slot.state is not None):
+            if records_accuracy(state, self.scenario.lifecycle_in_force):
+                state.record_accuracy(measurement.val_accuracy)
         for seed in present:
-            seed.record_accuracy(measurement.val_accuracy)
             effect = self.scenario.blueprint_effect(seed.blueprint_id)
             seed.gradient_ratio = effect.gradient_ratio
             measured = (effect.gradient_norm, effect.gradient_health) if seed.stage in GRADIENT_STAGES else None
