@@ -24,7 +24,7 @@ from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.constants import DEFAULT_EPISODE_LENGTH, MIN_PRUNE_AGE
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
-from tamiyo_tui.generations.esper_2016337e.masks import GENERATION as PRUNE_AGE_GENERATION
+from tamiyo_tui.generations.esper_2016337e.masks import GENERATION as NAME_2016337E
 from tamiyo_tui.generations.esper_2016337e.masks import MIN_PRUNE_AGE as PRUNE_AGE_2016337E
 
 SCHEMA_VERSION = 1
@@ -213,7 +213,7 @@ class Scenario:
     def prune_age_rule(self) -> str:
         """That age as a refusal names it, with the generation whose rule fixes it (as the masks say it)."""
         if self.lifecycle_in_force == ESPER_2016337E_LIFECYCLE:
-            return f"min_prune_age {PRUNE_AGE_2016337E} ({PRUNE_AGE_GENERATION}'s rule)"
+            return f"min_prune_age {PRUNE_AGE_2016337E} ({NAME_2016337E}'s rule)"
         return f"min_prune_age {self.min_prune_age}"
 
     def blueprint_effect(self, blueprint_id: str) -> BlueprintEffect:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tamiyo_tui.domain.actions import GerminationStyle
-from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaController, AlphaCurve
+from tamiyo_tui.domain.alpha import AlphaAlgorithm, AlphaController, AlphaCurve, AlphaMode
 from tamiyo_tui.domain.constants import EXPLODING_GRADIENT_NORM, VANISHING_GRADIENT_NORM
 from tamiyo_tui.domain.observation import SeedTelemetry, SlotReport
 from tamiyo_tui.domain.stages import FAILURE_STAGES, SeedStage, is_valid_transition
 from tamiyo_tui.generations.esper_2016337e.lifecycle import contribution_velocity
-from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, NAME_2016337E, Scenario
 
 # The curve of the initial ramp comes from the blend id chosen at germination.
 BLEND_CURVES: dict[str, AlphaCurve] = {
@@ -197,3 +197,17 @@ def records_accuracy(seed: SeedState, lifecycle: str) -> bool:
     an epoch (here and in ``step_epoch``) and its embargo ends two epochs sooner (measured against the
     reference: ``tests/generations/test_lifecycle_2016337e_parity.py``)."""
     return seed.has_module or lifecycle == ESPER_2016337E_LIFECYCLE
+
+
+def prune_refusal(seed: SeedState, scenario: Scenario) -> str | None:
+    """Why the execution refuses to prune ``seed`` (a seed whose module exists), or None.
+
+    Both generations refuse a seed younger than the minimum prune age in force. 2016337e's trainer also
+    refuses one whose alpha is still ramping (its prune handler requires alpha mode HOLD, as the mask does);
+    60205274's execution lets an instant prune through mid-ramp (``QUIRK_INSTANT_PRUNE_DURING_RAMP``).
+    """
+    if seed.epochs_total < scenario.prune_age_in_force:
+        return f"is {seed.epochs_total} epoch(s) old, below {scenario.prune_age_rule}"
+    if scenario.lifecycle_in_force == ESPER_2016337E_LIFECYCLE and seed.controller.alpha_mode != AlphaMode.HOLD:
+        return f"alpha mode is {seed.controller.alpha_mode.name}, not HOLD ({NAME_2016337E}'s rule)"
+    return None

@@ -25,7 +25,7 @@ from tamiyo_tui.sim.feedback import FeedbackTracker
 from tamiyo_tui.sim.governor import SCRIPTED_ROLLBACK, Governor, random_guess_loss
 from tamiyo_tui.sim.host import BATCHES_PER_EPOCH, HostModel, Measurement, SeedEffect, measure
 from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, GovernorEvent, Scenario, SlotEvent, SourcePos
-from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState, records_accuracy, set_baselines
+from tamiyo_tui.sim.seed_state import GRADIENT_STAGES, SeedState, prune_refusal, records_accuracy, set_baselines
 from tamiyo_tui.sim.signals import SignalTracker
 from tamiyo_tui.sim.slot import (
     PRUNE_BY_POLICY,
@@ -367,14 +367,14 @@ class Simulator:
             return _fail(f"{slot.slot_id} is empty: nothing to prune")
         if not seed.has_module:
             return _fail(f"{slot.slot_id} is {seed.stage.name}: its seed was already pruned (cooling down)")
-        minimum = self.scenario.prune_age_in_force
-        if seed.epochs_total < minimum:
-            return _fail(f"{slot.slot_id} is {seed.epochs_total} epoch(s) old, below {self.scenario.prune_age_rule}")
+        refusal = prune_refusal(seed, self.scenario)
+        if refusal is not None:
+            return _fail(f"{slot.slot_id} {refusal}")
         if action.alpha_speed_steps == 0:
             ramping = seed.controller.alpha_mode != AlphaMode.HOLD
             result = slot.prune(PRUNE_BY_POLICY)
             if result.ok and ramping:
-                # Only the mask requires mode HOLD; the prune itself goes through mid-ramp.
+                # Under 60205274 only the mask requires mode HOLD; the prune itself goes through mid-ramp.
                 return replace(result, quirks=(QUIRK_INSTANT_PRUNE_DURING_RAMP,))
             return result
         return slot.schedule_prune(

@@ -183,3 +183,13 @@ def test_execution_applies_that_generations_prune_age_of_five_whatever_the_scena
     for _ in range(2):
         older.apply(op(LifecycleOp.WAIT, 0))
     assert older.apply(op(LifecycleOp.PRUNE, 0)).accepted  # 60205274 takes the scenario's age, 1
+
+
+def test_2016337e_refuses_an_instant_prune_mid_ramp_where_60205274_lets_it_through() -> None:
+    # Lesson 02's r0c0 is BLENDING, 6 epochs old (past either prune age), its alpha ramping UP.
+    lesson = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "02-prune-needs-hold.yaml")
+    refused = Simulator(dataclasses.replace(lesson, lifecycle="esper-2016337e")).apply(op(LifecycleOp.PRUNE, 0))
+    assert not refused.accepted
+    assert refused.reason.endswith("r0c0 alpha mode is UP, not HOLD (2016337e's rule)")
+    older = Simulator(lesson).apply(op(LifecycleOp.PRUNE, 0))
+    assert older.accepted and older.quirks == ("instant_prune_during_ramp",)
