@@ -1,4 +1,5 @@
-"""Command line: ``tamiyo-tui SCENARIO``, ``run``, ``check``, ``review``, ``train-bc``, ``agree``, ``sweep``.
+"""Command line: ``tamiyo-tui SCENARIO``, ``run``, ``check``, ``review``, ``train-bc``, ``agree``, ``sweep``,
+``query``.
 
 This module imports neither torch nor Textual at import time, so ``--help`` and ``--version`` answer
 instantly; each command imports what it needs when it runs.
@@ -18,7 +19,7 @@ from tamiyo_tui.domain.constants import MAX_SEED  # a module without imports: --
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
 
 EXIT_OK, EXIT_FAILED = 0, 1
-COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies", "sweep")
+COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies", "sweep", "query")
 
 DESCRIPTION = """\
 Inspect Tamiyo, the seed-lifecycle policy, decision by decision.
@@ -35,6 +36,7 @@ commands:
                                           how often two policies choose the same option, head by head
   tamiyo-tui sweep SCENARIO [...] [--seeds 0-1023]
                                           many episodes batched; the decisions worth a look, ranked
+  tamiyo-tui query FILE [...] "SQL"      SQL over the `decisions` view of records and esper-lite telemetry
 
 SCENARIO is a scenario file, or a shipped lesson by number (01) or name (first-seed).
 Run `tamiyo-tui COMMAND --help` for a command's options."""
@@ -206,6 +208,8 @@ def build_command_parser(command: str) -> Parser:
         return parser
     if command == "sweep":
         return _sweep_parser()
+    if command == "query":
+        return _query_parser()
     if command == "lessons":
         return Parser(prog="tamiyo-tui lessons", description="List the shipped lessons and what each teaches.")
     if command == "policies":
@@ -265,6 +269,25 @@ def _sweep_parser() -> Parser:
     return parser
 
 
+def _query_parser() -> Parser:
+    parser = Parser(
+        prog="tamiyo-tui query",
+        description="Run SQL (DuckDB) over the `decisions` view: one row per decision of this tool's record files "
+        "(`run --out`, the inspector's export) and of esper-lite telemetry (an events.jsonl, or a --telemetry-dir "
+        "folder), with Karn's column names where they overlap. See docs/query.md.",
+        epilog="example: tamiyo-tui query run.jsonl telemetry/ "
+        '"SELECT action_name, count(*) FROM decisions GROUP BY 1"',
+    )
+    parser.add_argument("files_and_sql", nargs="+", metavar="FILE… SQL", help="files or folders, then the SQL")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    output.add_argument("--json", action="store_true", help="print a JSON list of rows instead of a table")
+    parser.add_argument(
+        "--max-rows", type=positive_int, default=100, metavar="N", help="rows the table shows (default: 100)"
+    )
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -321,6 +344,10 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
             from tamiyo_tui.sweep.command import sweep_command
 
             return sweep_command(args)
+        if command == "query":
+            from tamiyo_tui.query.command import query_command
+
+            return query_command(args)
         if command == "review":
             from tamiyo_tui.tui.launch import review_command
 

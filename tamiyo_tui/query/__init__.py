@@ -1,0 +1,1 @@
+"""SQL over recorded decisions: this tool's records and esper-lite's telemetry as one ``decisions`` view."""

@@ -1,0 +1,128 @@
+"""The ``decisions`` view: one row per decision, over this tool's records and esper-lite's telemetry alike.
+
+Its columns take the names of the ``decisions`` view that esper-lite's analysis layer (Karn) defines over
+telemetry wherever the two overlap (``env_id``, ``episode_idx``, ``inner_epoch``, ``action_name``,
+``action_confidence``, ``head_op_entropy`` …), so a query written against one runs on the other. Columns
+only one side has are NULL on the other: telemetry has no ``step``, ``branch`` or ``policy``; a record has
+no ``total_reward``, ``event_id`` or ``timestamp``. docs/query.md lists them.
+
+How a record's numbers map onto telemetry's meaning:
+- ``action_confidence`` / ``head_<head>_confidence``: the probability of the chosen option;
+- ``head_<head>_entropy``: the normalized entropy over the valid options (telemetry's ``head_telemetry``);
+- ``decision_entropy``: the op head's raw entropy in nats (the normalized one × ln(valid options)), as
+  telemetry records it;
+- ``<head>_masked``: "forced", one valid option left, the meaning those flags have at esper-lite 2016337e;
+- ``blueprint_id``: the blueprint's name in lower case (telemetry's spelling); ``alpha_target`` its value;
+  ``tempo_idx`` the option's index. A record names every head's option; telemetry leaves those of the heads
+  the op does not use NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from tamiyo_tui.domain.actions import HEAD_NAMES, AlphaTargetAction
+from tamiyo_tui.query.sources import Sources
+
+TELEMETRY_GENERATION = "esper-2016337e"  # the generation whose telemetry the tool reads (docs/generations.md)
+# The name ``head_telemetry`` gives a head where it is not the head's own (Karn's view renames it back).
+_TELEMETRY_HEAD_KEY = {"alpha_curve": "curve"}
+
+
+def open_decisions(sources: Sources) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the ``decisions`` view over ``sources``."""
+    parts = []
+    if sources.records:
+        parts.append(_records_select(sources.records))
+    if sources.telemetry:
+        parts.append(_telemetry_select(sources.telemetry))
+    connection = duckdb.connect(":memory:")
+    connection.execute("CREATE VIEW decisions AS " + "\nUNION ALL BY NAME\n".join(parts))
+    return connection
+
+
+def _files(paths: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in paths) + "]"
+
+
+def _head_columns(confidence: str, entropy: str, forced: str) -> str:
+    """The per-head columns, from three expression templates taking ``{head}`` (and ``{key}``)."""
+    columns = []
+    for head in HEAD_NAMES:
+        key = _TELEMETRY_HEAD_KEY.get(head, head)
+        columns += [
+            f"{forced.format(head=head, key=key)} AS {head}_masked",
+            f"{confidence.format(head=head, key=key)} AS head_{head}_confidence",
+            f"{entropy.format(head=head, key=key)} AS head_{head}_entropy",
+        ]
+    return ",\n    ".join(columns)
+
+
+def _records_select(paths: Sequence[str]) -> str:
+    chosen = "list_position(CAST(line->'$.heads.{head}.options' AS VARCHAR[]), line->>'$.heads.{head}.chosen')"
+    confidence = "list_extract(CAST(line->'$.heads.{head}.probs' AS DOUBLE[]), " + chosen + ")"
+    targets = " ".join(f"WHEN '{member.name}' THEN {member.to_target()}" for member in AlphaTargetAction)
+    op_entropy = "(line->>'$.heads.op.entropy')::DOUBLE"
+    op_valid = "(line->>'$.heads.op.valid_count')::INTEGER"
+    return f"""
+SELECT
+    'tamiyo-tui' AS source, file, NULL::VARCHAR AS run_dir, NULL::VARCHAR AS group_id,
+    NULL::VARCHAR AS event_id, NULL::VARCHAR AS timestamp,
+    0 AS env_id, 0 AS episode_idx, (line->>'$.epoch')::INTEGER AS inner_epoch,
+    (line->>'$.step')::INTEGER AS step, (line->>'$.branch')::INTEGER AS branch,
+    headers.policy, headers.generation,
+    line->>'$.action.op' AS action_name, (line->>'$.outcome.accepted')::BOOLEAN AS action_success,
+    NULL::DOUBLE AS total_reward, (line->>'$.value')::DOUBLE AS value_estimate,
+    {confidence.format(head="op")} AS action_confidence,
+    CASE WHEN {op_valid} > 1 THEN {op_entropy} * ln({op_valid}) ELSE 0.0 END AS decision_entropy,
+    line->>'$.action.slot' AS slot_id, lower(line->>'$.action.blueprint') AS blueprint_id,
+    line->>'$.action.style' AS style, {chosen.format(head="tempo")} - 1 AS tempo_idx,
+    CASE line->>'$.action.alpha_target' {targets} END AS alpha_target,
+    line->>'$.action.alpha_speed' AS alpha_speed, line->>'$.action.alpha_curve' AS alpha_curve,
+    {
+        _head_columns(
+            confidence,
+            "(line->>'$.heads.{head}.entropy')::DOUBLE",
+            "(line->>'$.heads.{head}.valid_count')::INTEGER = 1",
+        )
+    }
+FROM (SELECT filename AS file, json AS line FROM read_ndjson_objects({_files(paths)}, filename = true))
+JOIN (
+    SELECT filename AS file, json->>'$.policy_id' AS policy, json->>'$.generation' AS generation
+    FROM read_ndjson_objects({_files(paths)}, filename = true)
+    WHERE json->>'$.type' = 'header'
+) AS headers USING (file)
+WHERE line->>'$.type' = 'decision'
+"""
+
+
+def _telemetry_select(paths: Sequence[str]) -> str:
+    data = "line->>'$.data.{name}'"
+    field = data.format
+    return f"""
+SELECT
+    'esper-lite' AS source, file, regexp_extract(file, '([^/\\\\]+)[/\\\\]events\\.jsonl$', 1) AS run_dir,
+    line->>'$.group_id' AS group_id, line->>'$.event_id' AS event_id, line->>'$.timestamp' AS timestamp,
+    ({field(name="env_id")})::INTEGER AS env_id, ({field(name="episode_idx")})::INTEGER AS episode_idx,
+    ({field(name="inner_epoch")})::INTEGER AS inner_epoch, NULL::INTEGER AS step, NULL::INTEGER AS branch,
+    NULL::VARCHAR AS policy, '{TELEMETRY_GENERATION}' AS generation,
+    {field(name="action_name")} AS action_name, ({field(name="action_success")})::BOOLEAN AS action_success,
+    ({field(name="total_reward")})::DOUBLE AS total_reward, ({field(name="value_estimate")})::DOUBLE AS value_estimate,
+    ({field(name="action_confidence")})::DOUBLE AS action_confidence,
+    -- written as a string (a numpy float through json.dumps(default=str))
+    TRY_CAST({field(name="decision_entropy")} AS DOUBLE) AS decision_entropy,
+    {field(name="slot_id")} AS slot_id, {field(name="blueprint_id")} AS blueprint_id, {field(name="style")} AS style,
+    ({field(name="tempo_idx")})::INTEGER AS tempo_idx, ({field(name="alpha_target")})::DOUBLE AS alpha_target,
+    {field(name="alpha_speed")} AS alpha_speed, {field(name="alpha_curve")} AS alpha_curve,
+    {
+        _head_columns(
+            "(line->>'$.data.head_telemetry.{key}_confidence')::DOUBLE",
+            "(line->>'$.data.head_telemetry.{key}_entropy')::DOUBLE",
+            "(line->>'$.data.{head}_masked')::BOOLEAN",
+        )
+    }
+FROM (SELECT filename AS file, json AS line FROM read_ndjson_objects({_files(paths)}, filename = true))
+WHERE line->>'$.event_type' = 'ANALYTICS_SNAPSHOT' AND line->>'$.data.kind' = 'last_action'
+"""
