@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(120)
 
 REPO = Path(__file__).resolve().parents[2]
 TELEMETRY = REPO / "tests" / "data" / "esper-2016337e-telemetry" / "events.jsonl"
-# Karn's names for the columns the two sources share (esper-lite 2016337e, karn/mcp/views.py).
+# Karn's names for the columns the two sources share (Karn's decisions view at esper-lite 2016337e).
 KARN_COLUMNS = (
     "event_id", "timestamp", "run_dir", "group_id", "env_id", "episode_idx", "inner_epoch", "action_name",
     "action_success", "total_reward", "value_estimate", "action_confidence", "decision_entropy", "slot_id",
