@@ -16,9 +16,11 @@ from tamiyo_tui.errors import InputError
 from tamiyo_tui.session.findings import Finding, is_sweep_file, read_sweep_file
 from tamiyo_tui.session.preview import open_preview
 from tamiyo_tui.session.review import open_review
+from tamiyo_tui.session.telemetry_review import TelemetryReview, is_telemetry
 from tamiyo_tui.shipped import scenario_path
 from tamiyo_tui.tui.app import RUN_INTERVAL_S, TamiyoApp
 from tamiyo_tui.tui.screens.findings import FindingsApp
+from tamiyo_tui.tui.telemetry_app import TelemetryApp
 
 EXIT_OK = 0
 
@@ -80,6 +82,9 @@ def inspect_command(args: argparse.Namespace) -> int:
 
 
 def review_command(args: argparse.Namespace) -> int:
+    if is_telemetry(Path(args.records)):
+        TelemetryApp(TelemetryReview(Path(args.records))).run()
+        return EXIT_OK
     if is_sweep_file(args.records):
         return review_sweep(args.records)
     return run_app(build_review_app(args.records))
