@@ -104,53 +104,50 @@ class TelemetryIndex:
         say = on_phase or (lambda phase: None)
         quoted = str(self.path).replace("'", "''")
         c = self._connection
-        say("reading lines")
-        # Lines as text, a delimiter that never occurs in JSON lines: each line one VARCHAR, numbered in order.
+        say("reading the file")
+        types = ", ".join(f"'{name}'" for name in (*TIMELINE_EVENTS, "ANALYTICS_SNAPSHOT"))
+        # One pass over the text: each line one VARCHAR (a delimiter that never occurs in JSON lines), numbered
+        # and placed in file order, parsed once; only the narrow columns below are kept.
         c.execute(f"""
-            CREATE TABLE lines AS
-            SELECT line, offset_ - coalesce(strlen(text), 0) - 1 AS "offset", coalesce(strlen(text), 0) AS length,
-                   text
+            CREATE TABLE parsed AS
+            SELECT line, "offset", length, valid, j->>'$.event_type' AS type, j->>'$.data.kind' AS kind,
+                   (j->>'$.data.env_id')::INTEGER AS env, (j->>'$.data.episode_idx')::INTEGER AS episode,
+                   (j->>'$.data.inner_epoch')::INTEGER AS epoch,
+                   j->>'$.data.action_name' AS action, j->>'$.data.slot_id' AS slot,
+                   NOT coalesce((j->>'$.data.action_success')::BOOLEAN, true) AS rejected,
+                   {_uncertain_sql()} AS uncertain, {_UNLIKELY_SQL} AS unlikely
             FROM (
-                SELECT row_number() OVER () AS line, column0 AS text,
-                       sum(coalesce(strlen(column0), 0) + 1) OVER (ROWS UNBOUNDED PRECEDING) AS offset_
-                FROM read_csv('{quoted}', columns = {{'column0': 'VARCHAR'}}, header = false, delim = chr(1),
-                              quote = '', escape = '', auto_detect = false, max_line_size = 67108864)
+                SELECT line, offset_ - length - 1 AS "offset", length, valid,
+                       CASE WHEN valid AND regexp_extract(text, '"event_type": *"([A-Z_]+)"', 1) IN ({types})
+                            THEN text::JSON END AS j
+                FROM (
+                    SELECT row_number() OVER () AS line, column0 AS text, coalesce(strlen(column0), 0) AS length,
+                           sum(coalesce(strlen(column0), 0) + 1) OVER (ROWS UNBOUNDED PRECEDING) AS offset_,
+                           column0 IS NULL OR trim(column0) = '' OR json_valid(column0) AS valid
+                    FROM read_csv('{quoted}', columns = {{'column0': 'VARCHAR'}}, header = false, delim = chr(1),
+                                  quote = '', escape = '', auto_detect = false, max_line_size = 67108864)
+                )
             )""")
-        self.lines = c.execute("SELECT count(*) FROM lines").fetchone()[0]  # type: ignore[index]
-        rows = c.execute(
-            "SELECT line FROM lines WHERE text IS NOT NULL AND trim(text) <> '' AND NOT json_valid(text) ORDER BY line"
-        ).fetchall()
+        self.lines = c.execute("SELECT count(*) FROM parsed").fetchone()[0]  # type: ignore[index]
+        rows = c.execute("SELECT line FROM parsed WHERE NOT valid ORDER BY line").fetchall()
         self.malformed = tuple(line for (line,) in rows)
         say("indexing decisions")
-        c.execute(f"""
+        c.execute("""
             CREATE TABLE decisions AS
-            SELECT row_number() OVER (ORDER BY episode, env, epoch, line) - 1 AS idx, *
-            FROM (
-                SELECT line, "offset", length,
-                       (j->>'$.data.env_id')::INTEGER AS env, (j->>'$.data.episode_idx')::INTEGER AS episode,
-                       (j->>'$.data.inner_epoch')::INTEGER AS epoch,
-                       j->>'$.data.action_name' AS action, j->>'$.data.slot_id' AS slot,
-                       NOT coalesce((j->>'$.data.action_success')::BOOLEAN, true) AS rejected,
-                       {_uncertain_sql()} AS uncertain, {_UNLIKELY_SQL} AS unlikely
-                FROM (SELECT line, "offset", length, text::JSON AS j FROM lines WHERE json_valid(text))
-                WHERE j->>'$.event_type' = 'ANALYTICS_SNAPSHOT' AND j->>'$.data.kind' = 'last_action'
-            )""")
-        types = ", ".join(f"'{name}'" for name in TIMELINE_EVENTS)
+            SELECT row_number() OVER (ORDER BY episode, env, epoch, line) - 1 AS idx,
+                   line, "offset", length, env, episode, epoch, action, slot, rejected, uncertain, unlikely
+            FROM parsed WHERE type = 'ANALYTICS_SNAPSHOT' AND kind = 'last_action'""")
         say("indexing events")
+        timeline = ", ".join(f"'{name}'" for name in TIMELINE_EVENTS)
         # An event's own ``epoch`` is not the episode's epoch, so it is placed where the file puts it: a step's
         # events are written while its action is carried out, before the step's decision row, so an event
         # belongs to the first decision of its environment and episode written after it (none: after the last).
         c.execute(f"""
             CREATE TABLE events AS
             SELECT e.line, e."offset", e.length, e.type, e.env, e.episode, d.epoch
-            FROM (
-                SELECT line, "offset", length, j->>'$.event_type' AS type,
-                       (j->>'$.data.env_id')::INTEGER AS env, (j->>'$.data.episode_idx')::INTEGER AS episode
-                FROM (SELECT line, "offset", length, text::JSON AS j FROM lines WHERE json_valid(text))
-                WHERE j->>'$.event_type' IN ({types})
-            ) AS e
+            FROM (SELECT line, "offset", length, type, env, episode FROM parsed WHERE type IN ({timeline})) AS e
             ASOF LEFT JOIN decisions AS d ON e.env = d.env AND e.episode = d.episode AND e.line <= d.line""")
-        c.execute("DROP TABLE lines")  # the file holds the text; the index keeps places only
+        c.execute("DROP TABLE parsed")  # the file holds the text; the index keeps places only
         c.execute("CREATE INDEX decisions_idx ON decisions (idx)")
         self.count = c.execute("SELECT count(*) FROM decisions").fetchone()[0]  # type: ignore[index]
         self.ready = True  # last: until now another thread may only ask ``progress``
