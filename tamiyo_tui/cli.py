@@ -295,18 +295,12 @@ def _query_parser() -> Parser:
 def _scenario_from_parser() -> Parser:
     parser = Parser(
         prog="tamiyo-tui scenario-from",
-        description="Write a schema-1 scenario that replays one recorded episode of esper-lite telemetry: its slots, "
-        "host curve and actions (scripted events), replayed and held to the recording; the header says what could "
-        "not be reconstructed. See docs/scenario-from.md.",
+        description="Write a scenario that replays one episode of esper-lite telemetry (docs/scenario-from.md).",
     )
-    parser.add_argument("telemetry", metavar="TELEMETRY", help="an events.jsonl, or a --telemetry-dir folder of one run")
-    parser.add_argument("--env", type=non_negative_int, required=True, metavar="E", help="the environment (env_id)")
-    parser.add_argument(
-        "--episode", type=non_negative_int, required=True, metavar="K", help="the episode (episode_idx, run-wide)"
-    )
-    parser.add_argument(
-        "--out", metavar="FILE.yaml", help="where to write (default: <run>-env<E>-ep<K>.yaml here; - for stdout)"
-    )
+    parser.add_argument("telemetry", metavar="TELEMETRY", help="an events.jsonl, or a folder of one run")
+    for option, name, what in (("--env", "E", "the environment (env_id)"), ("--episode", "K", "episode_idx")):
+        parser.add_argument(option, type=non_negative_int, required=True, metavar=name, help=what)
+    parser.add_argument("--out", metavar="FILE.yaml", help="default: <run>-env<E>-ep<K>.yaml here; - for stdout")
     return parser
 
 

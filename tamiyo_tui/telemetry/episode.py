@@ -100,7 +100,9 @@ def _events(path: Path):
             try:
                 event = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise InputError(f"{path}:{number}: not JSON: not esper-lite telemetry (a Nissa events.jsonl)") from None
+                raise InputError(
+                    f"{path}:{number}: not JSON: not esper-lite telemetry (a Nissa events.jsonl)"
+                ) from None
             if not isinstance(event, dict) or "event_type" not in event:
                 raise InputError(f"{path}:{number}: not an esper-lite telemetry event (no 'event_type')")
             data = event.get("data")

@@ -56,6 +56,8 @@ def infer_signals(blueprints: list[str], gates: tuple[GateVerdict, ...]) -> list
         seen = ", ".join(f"{h:.2f}" for h in sorted(set(readings)))
         evidence = f"G2 read health {seen} in {len(readings)} verdict(s): {health:.2f} used"
         if healthy and low:
-            evidence += f" (readings on both sides of {MIN_GRADIENT_HEALTH_FOR_BLENDING:.2f}: one value cannot give all)"
+            evidence += (
+                f" (readings on both sides of {MIN_GRADIENT_HEALTH_FOR_BLENDING:.2f}: one value cannot give all)"
+            )
         out.append(BlueprintSignals(blueprint, health, norm, evidence))
     return out

@@ -43,9 +43,8 @@ class EpochReplay:
         if not self.outcome_matches:
             verdict = "accepts" if self.replayed_success else "rejects"
             recorded = "accepted" if self.recorded_success else "rejected"
-            lines.append(
-                f"epoch {self.epoch}: the replay {verdict} {self.op} {self.slot or ''} ({self.message}), recorded {recorded}"
-            )
+            what = f"{self.op} {self.slot}" if self.slot else self.op
+            lines.append(f"epoch {self.epoch}: the replay {verdict} {what} ({self.message}), recorded {recorded}")
         return lines
 
 
@@ -65,9 +64,7 @@ def replay(scenario: Scenario, episode: RecordedEpisode) -> tuple[EpochReplay, .
         if sim.done:
             break
         observation = sim.observe()
-        replayed = {
-            slot: EMPTY if report is None else report.stage.name for slot, report in observation.slots.items()
-        }
+        replayed = {slot: EMPTY if report is None else report.stage.name for slot, report in observation.slots.items()}
         outcome = sim.apply(_scripted(scenario, sim.epoch) or wait)
         out.append(
             EpochReplay(
@@ -98,6 +95,4 @@ class Faithfulness:
 
 
 def faithfulness(epochs: tuple[EpochReplay, ...]) -> Faithfulness:
-    return Faithfulness(
-        len(epochs), sum(e.stages_match for e in epochs), sum(e.outcome_matches for e in epochs)
-    )
+    return Faithfulness(len(epochs), sum(e.stages_match for e in epochs), sum(e.outcome_matches for e in epochs))

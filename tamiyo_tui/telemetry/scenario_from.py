@@ -69,9 +69,13 @@ def action_mapping(decision: Decision) -> dict[str, str]:
     return action
 
 
+def _quote(value: object) -> str:
+    # JSON is YAML: a quoted value cannot be misread (no `on`/`no` booleans, no dates); UTF-8 kept as is.
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _flow(mapping: dict[str, object]) -> str:
-    # JSON is YAML: quoted keys and values cannot be misread (no `on`/`no` booleans, no dates).
-    return "{" + ", ".join(f"{key}: {json.dumps(value)}" for key, value in mapping.items()) + "}"
+    return "{" + ", ".join(f"{key}: {_quote(value)}" for key, value in mapping.items()) + "}"
 
 
 def _blueprints(episode: RecordedEpisode) -> list[str]:
@@ -81,9 +85,7 @@ def _blueprints(episode: RecordedEpisode) -> list[str]:
 
 def _gate_note(episode: RecordedEpisode, decision: Decision) -> str:
     verdicts = [g for g in episode.gates if g.epoch == decision.epoch and g.slot == decision.slot]
-    told = "; ".join(
-        f"{g.gate} {'passed' if g.passed else 'failed: ' + ', '.join(g.checks_failed)}" for g in verdicts
-    )
+    told = "; ".join(f"{g.gate} {'passed' if g.passed else 'failed: ' + ', '.join(g.checks_failed)}" for g in verdicts)
     outcome = "accepted" if decision.success else "rejected"
     where = f" {decision.slot}" if decision.slot else ""
     return f"Recorded: {decision.op}{where}, {outcome}" + (f" ({told})" if told else "")
@@ -94,9 +96,9 @@ def _body(episode: RecordedEpisode, signals: list[BlueprintSignals], expects: li
     loss = ", ".join(f"{v:.6g}" for v in episode.val_loss)
     lines = [
         "schema: 1",
-        f"name: {json.dumps(f'{episode.run} · env {episode.env}, episode {episode.episode}')}",
+        f"name: {_quote(f'{episode.run} · env {episode.env}, episode {episode.episode}')}",
         "description: "
-        + json.dumps(
+        + _quote(
             f"The recorded lifecycle of esper-lite episode {episode.episode} (env {episode.env}, task "
             f"{episode.task}), its actions scripted epoch by epoch; what could not be reconstructed is in the "
             "file's header."
@@ -122,7 +124,7 @@ def _body(episode: RecordedEpisode, signals: list[BlueprintSignals], expects: li
     lines.append("events:")
     for d in episode.decisions:
         if d.op != "WAIT":
-            lines += [f"  - at: {d.epoch}", f"    note: {json.dumps(_gate_note(episode, d))}"]
+            lines += [f"  - at: {d.epoch}", f"    note: {_quote(_gate_note(episode, d))}"]
         lines += [f"  - at: {d.epoch}", f"    action: {_flow(action_mapping(d))}"]
     lines.append("expect:" if expects else "expect: []")
     return lines + expects
