@@ -19,7 +19,7 @@ from tamiyo_tui.domain.constants import MAX_SEED  # a module without imports: --
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
 
 EXIT_OK, EXIT_FAILED = 0, 1
-COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies", "sweep", "query")
+COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies", "sweep", "query", "scenario-from")
 
 DESCRIPTION = """\
 Inspect Tamiyo, the seed-lifecycle policy, decision by decision.
@@ -37,6 +37,8 @@ commands:
   tamiyo-tui sweep SCENARIO [...] [--seeds 0-1023]
                                           many episodes batched; the decisions worth a look, ranked
   tamiyo-tui query FILE [...] "SQL"      SQL over the `decisions` view of records and esper-lite telemetry
+  tamiyo-tui scenario-from TELEMETRY --env E --episode K
+                                          a recorded esper-lite episode as a scenario that replays it
 
 SCENARIO is a scenario file, or a shipped lesson by number (01) or name (first-seed).
 Run `tamiyo-tui COMMAND --help` for a command's options."""
@@ -210,6 +212,8 @@ def build_command_parser(command: str) -> Parser:
         return _sweep_parser()
     if command == "query":
         return _query_parser()
+    if command == "scenario-from":
+        return _scenario_from_parser()
     if command == "lessons":
         return Parser(prog="tamiyo-tui lessons", description="List the shipped lessons and what each teaches.")
     if command == "policies":
@@ -288,6 +292,18 @@ def _query_parser() -> Parser:
     return parser
 
 
+def _scenario_from_parser() -> Parser:
+    parser = Parser(
+        prog="tamiyo-tui scenario-from",
+        description="Write a scenario that replays one episode of esper-lite telemetry (docs/scenario-from.md).",
+    )
+    parser.add_argument("telemetry", metavar="TELEMETRY", help="an events.jsonl, or a folder of one run")
+    for option, name, what in (("--env", "E", "the environment (env_id)"), ("--episode", "K", "episode_idx")):
+        parser.add_argument(option, type=non_negative_int, required=True, metavar=name, help=what)
+    parser.add_argument("--out", metavar="FILE.yaml", help="default: <run>-env<E>-ep<K>.yaml here; - for stdout")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -348,6 +364,10 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
             from tamiyo_tui.query.command import query_command
 
             return query_command(args)
+        if command == "scenario-from":
+            from tamiyo_tui.telemetry.scenario_from import scenario_from_command
+
+            return scenario_from_command(args)
         if command == "review":
             from tamiyo_tui.tui.launch import review_command
 

@@ -1,0 +1,1 @@
+"""esper-lite telemetry (Nissa events.jsonl) turned into scenarios: `tamiyo-tui scenario-from`."""
