@@ -227,7 +227,7 @@ def build_command_parser(command: str) -> Parser:
     parser.add_argument("records", metavar="FILE.jsonl")
     parser.add_argument(
         "--at",
-        type=non_negative_int,
+        type=positive_int,
         metavar="EPOCH",
         help="a record file: open at the first decision of this epoch (the command `tamiyo-tui diff` prints)",
     )
