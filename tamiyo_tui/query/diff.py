@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from shlex import quote
+
+import duckdb
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP
 from tamiyo_tui.errors import InputError
@@ -73,8 +76,6 @@ class Side:
     def open_command(self, epoch: int) -> str:
         """The command that shows this side's decision at ``epoch``: the inspector for a record file; for
         telemetry, which has no inspector, the query that prints its row."""
-        from shlex import quote
-
         if self.kind == "record":
             return f"tamiyo-tui review {quote(self.path)} --at {epoch}"
         where = f"env_id = {self.env} AND episode_idx = {self.episode} AND inner_epoch = {epoch}"
@@ -133,7 +134,9 @@ def _current_branch(path: str) -> set[tuple[int, int]]:
     return set(keys)
 
 
-def _episode(name: str, path: str, connection, env: int | None, episode: int | None) -> tuple[int, int]:
+def _episode(
+    name: str, path: str, connection: duckdb.DuckDBPyConnection, env: int | None, episode: int | None
+) -> tuple[int, int]:
     """The (env, episode) the options leave: exactly one, or a message naming those there are."""
     pairs = connection.execute(
         "SELECT DISTINCT env_id, episode_idx FROM decisions ORDER BY ALL",

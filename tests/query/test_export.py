@@ -110,6 +110,34 @@ def test_export_needs_parquet_and_files(record_file: Path, tmp_path: Path, capsy
     assert not (tmp_path / "out").exists()
 
 
+def test_a_folder_of_both_telemetry_and_parquet_is_refused(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mixed = tmp_path / "mixed"
+    (mixed / "telemetry_1").mkdir(parents=True)
+    (mixed / "telemetry_1" / "events.jsonl").write_text(TELEMETRY.read_text())
+    for parquet in exported.rglob("*.parquet"):
+        target = mixed / "export" / parquet.relative_to(exported)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(parquet.read_bytes())
+    assert cli.main(["query", str(mixed), "SELECT count(*) FROM decisions"]) == 2
+    assert "both events.jsonl and Parquet files" in capsys.readouterr().err
+    # Named one by one, the two answer together.
+    assert (
+        cli.main(
+            [
+                "query",
+                str(mixed / "export"),
+                str(mixed / "telemetry_1"),
+                "SELECT count(*) AS n FROM decisions",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out) == [{"n": 90}]
+
+
 def _written(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
