@@ -1,5 +1,5 @@
 """Command line: ``tamiyo-tui SCENARIO``, ``run``, ``check``, ``review``, ``train-bc``, ``agree``, ``sweep``,
-``query``.
+``query``, ``export``, ``diff``.
 
 This module imports neither torch nor Textual at import time, so ``--help`` and ``--version`` answer
 instantly; each command imports what it needs when it runs.
@@ -19,7 +19,8 @@ from tamiyo_tui.domain.constants import MAX_SEED  # a module without imports: --
 from tamiyo_tui.errors import EXIT_BAD_INPUT, InputError
 
 EXIT_OK, EXIT_FAILED = 0, 1
-COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies", "sweep", "query", "scenario-from")
+COMMANDS = ("run", "check", "review", "train-bc", "agree", "lessons", "policies", "sweep")
+COMMANDS += ("query", "export", "diff", "scenario-from")  # over recorded decisions: records and telemetry
 
 DESCRIPTION = """\
 Inspect Tamiyo, the seed-lifecycle policy, decision by decision.
@@ -37,6 +38,9 @@ commands:
   tamiyo-tui sweep SCENARIO [...] [--seeds 0-1023]
                                           many episodes batched; the decisions worth a look, ranked
   tamiyo-tui query FILE [...] "SQL"      SQL over the `decisions` view of records and esper-lite telemetry
+  tamiyo-tui export FILE [...] --parquet OUT_DIR
+                                          that view as Parquet, by run and episode (DuckDB, Spark)
+  tamiyo-tui diff A B                     two recorded runs compared decision by decision (exit 1: they differ)
   tamiyo-tui scenario-from TELEMETRY --env E --episode K
                                           a recorded esper-lite episode as a scenario that replays it
 
@@ -210,8 +214,10 @@ def build_command_parser(command: str) -> Parser:
         return parser
     if command == "sweep":
         return _sweep_parser()
-    if command == "query":
-        return _query_parser()
+    if command in ("query", "export", "diff"):
+        from tamiyo_tui.query.options import build_parser as build_query_parser  # argparse only: --help stays light
+
+        return build_query_parser(command, Parser, positive=positive_int, non_negative=non_negative_int)
     if command == "scenario-from":
         return _scenario_from_parser()
     if command == "lessons":
@@ -224,6 +230,12 @@ def build_command_parser(command: str) -> Parser:
         "(`sweep --out`): a list in which enter opens the inspector at the finding.",
     )
     parser.add_argument("records", metavar="FILE.jsonl")
+    parser.add_argument(
+        "--at",
+        type=positive_int,
+        metavar="EPOCH",
+        help="a record file: open at the first decision of this epoch (the command `tamiyo-tui diff` prints)",
+    )
     return parser
 
 
@@ -270,25 +282,6 @@ def _sweep_parser() -> Parser:
         ("--value-drop", defaults.value_drop, "flag a value estimate that falls by this from one decision"),
     ):
         parser.add_argument(option, type=number, default=default, metavar="X", help=f"{what} (default: {default:g})")
-    return parser
-
-
-def _query_parser() -> Parser:
-    parser = Parser(
-        prog="tamiyo-tui query",
-        description="Run SQL (DuckDB) over the `decisions` view: one row per decision of this tool's record files "
-        "(`run --out`, the inspector's export) and of esper-lite telemetry (an events.jsonl, or a --telemetry-dir "
-        "folder), with Karn's column names where they overlap. See docs/query.md.",
-        epilog="example: tamiyo-tui query run.jsonl telemetry/ "
-        '"SELECT action_name, count(*) FROM decisions GROUP BY 1"',
-    )
-    parser.add_argument("files_and_sql", nargs="+", metavar="FILE… SQL", help="files or folders, then the SQL")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
-    output.add_argument("--json", action="store_true", help="print a JSON list of rows instead of a table")
-    parser.add_argument(
-        "--max-rows", type=positive_int, default=100, metavar="N", help="rows the table shows (default: 100)"
-    )
     return parser
 
 
@@ -364,6 +357,14 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
             from tamiyo_tui.query.command import query_command
 
             return query_command(args)
+        if command == "export":
+            from tamiyo_tui.query.export import export_command
+
+            return export_command(args)
+        if command == "diff":
+            from tamiyo_tui.query.diff_command import diff_command
+
+            return diff_command(args)
         if command == "scenario-from":
             from tamiyo_tui.telemetry.scenario_from import scenario_from_command
 

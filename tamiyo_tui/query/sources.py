@@ -2,7 +2,8 @@
 
 A record file (``tamiyo-tui run --out``, the inspector's export) starts with a ``header`` line; a telemetry
 file is Nissa's ``events.jsonl`` (every line an event with ``event_type``). A folder stands for the
-telemetry files under it: esper-lite's ``--telemetry-dir`` writes one ``telemetry_*/events.jsonl`` per run.
+telemetry files under it: esper-lite's ``--telemetry-dir`` writes one ``telemetry_*/events.jsonl`` per run;
+or, when it holds ``*.parquet`` files, for an export of the view (``tamiyo-tui export --parquet``).
 """
 
 from __future__ import annotations
@@ -18,18 +19,28 @@ from tamiyo_tui.errors import InputError
 class Sources:
     records: tuple[str, ...] = ()  # tamiyo-tui record files
     telemetry: tuple[str, ...] = ()  # esper-lite events.jsonl files
+    parquet: tuple[str, ...] = ()  # folders written by ``tamiyo-tui export --parquet``
 
 
 def classify(paths: list[str]) -> Sources:
     """The files ``paths`` name, sorted by kind; anything else is refused, naming the file and line."""
     records: list[str] = []
     telemetry: list[str] = []
+    parquet: list[str] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             found = sorted(str(events) for events in path.rglob("events.jsonl"))
-            if not found:
-                raise InputError(f"{given}: a folder with no events.jsonl under it (esper-lite's --telemetry-dir)")
+            exported = next(path.rglob("*.parquet"), None) is not None
+            if found and exported:
+                raise InputError(f"{given}: a folder with both events.jsonl and Parquet files; name one of them")
+            if not found and not exported:
+                raise InputError(
+                    f"{given}: a folder with no events.jsonl under it (esper-lite's --telemetry-dir) "
+                    "and no *.parquet (tamiyo-tui export --parquet)"
+                )
+            if exported:
+                parquet.append(given)
             telemetry += found
         elif not path.is_file():
             raise InputError(f"{given}: no such file or folder")
@@ -37,7 +48,7 @@ def classify(paths: list[str]) -> Sources:
             records.append(str(path))
         else:
             telemetry.append(str(path))
-    return Sources(tuple(records), tuple(telemetry))
+    return Sources(tuple(records), tuple(telemetry), tuple(parquet))
 
 
 def _first_record(path: Path) -> dict:

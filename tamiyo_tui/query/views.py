@@ -24,21 +24,26 @@ from collections.abc import Sequence
 import duckdb
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, AlphaTargetAction
+from tamiyo_tui.errors import InputError
 from tamiyo_tui.query.sources import Sources
 
 TELEMETRY_GENERATION = "esper-2016337e"  # the generation whose telemetry the tool reads (docs/generations.md)
 # The name ``head_telemetry`` gives a head where it is not the head's own (Karn's view renames it back).
 _TELEMETRY_HEAD_KEY = {"alpha_curve": "curve"}
+# The columns an export partitions by: each one's type, and the column it follows in the view.
+PARTITION_COLUMNS = {"run": ("VARCHAR", "source"), "episode_idx": ("INTEGER", "env_id")}
 
 
 def open_decisions(sources: Sources) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the ``decisions`` view over ``sources``."""
+    connection = duckdb.connect(":memory:")
     parts = []
     if sources.records:
         parts.append(_records_select(sources.records))
     if sources.telemetry:
         parts.append(_telemetry_select(sources.telemetry))
-    connection = duckdb.connect(":memory:")
+    if sources.parquet:
+        parts.append(_parquet_select(connection, sources.parquet))
     connection.execute("CREATE VIEW decisions AS " + "\nUNION ALL BY NAME\n".join(parts))
     return connection
 
@@ -68,8 +73,8 @@ def _records_select(paths: Sequence[str]) -> str:
     op_valid = "(line->>'$.heads.op.valid_count')::INTEGER"
     return f"""
 SELECT
-    'tamiyo-tui' AS source, file, NULL::VARCHAR AS run_dir, NULL::VARCHAR AS group_id,
-    NULL::VARCHAR AS event_id, NULL::VARCHAR AS timestamp,
+    'tamiyo-tui' AS source, parse_filename(file, true) AS run, file, NULL::VARCHAR AS run_dir,
+    NULL::VARCHAR AS group_id, NULL::VARCHAR AS event_id, NULL::VARCHAR AS timestamp,
     0 AS env_id, 0 AS episode_idx, (line->>'$.epoch')::INTEGER AS inner_epoch,
     (line->>'$.step')::INTEGER AS step, (line->>'$.branch')::INTEGER AS branch,
     headers.policy, headers.generation,
@@ -103,7 +108,7 @@ def _telemetry_select(paths: Sequence[str]) -> str:
     field = data.format
     return f"""
 SELECT
-    'esper-lite' AS source, file, regexp_extract(file, '([^/\\\\]+)[/\\\\]events\\.jsonl$', 1) AS run_dir,
+    'esper-lite' AS source, coalesce(nullif(run_dir, ''), 'telemetry') AS run, file, run_dir,
     line->>'$.group_id' AS group_id, line->>'$.event_id' AS event_id, line->>'$.timestamp' AS timestamp,
     ({field(name="env_id")})::INTEGER AS env_id, ({field(name="episode_idx")})::INTEGER AS episode_idx,
     ({field(name="inner_epoch")})::INTEGER AS inner_epoch, NULL::INTEGER AS step, NULL::INTEGER AS branch,
@@ -123,6 +128,32 @@ SELECT
             "(line->>'$.data.{head}_masked')::BOOLEAN",
         )
     }
-FROM (SELECT filename AS file, json AS line FROM read_ndjson_objects({_files(paths)}, filename = true))
+FROM (
+    SELECT filename AS file, json AS line, regexp_extract(filename, '([^/\\\\]+)[/\\\\]events\\.jsonl$', 1) AS run_dir
+    FROM read_ndjson_objects({_files(paths)}, filename = true)
+)
 WHERE line->>'$.event_type' = 'ANALYTICS_SNAPSHOT' AND line->>'$.data.kind' = 'last_action'
 """
+
+
+def parquet_glob(folder: str) -> str:
+    """Every Parquet file of an export, at any depth: the partitions are folders ``run=…/episode_idx=…``."""
+    return folder.rstrip("/\\") + "/**/*.parquet"
+
+
+def _parquet_select(connection: duckdb.DuckDBPyConnection, folders: Sequence[str]) -> str:
+    """An export of this view (``tamiyo-tui export --parquet``) read back as the same view: same names, types
+    and order. The partition columns live in the folder names, not the files: their types are pinned (a run
+    named ``2026`` stays text) and each is put back where the view has it, since Hive columns come last."""
+    types = ", ".join(f"'{name}': {kind}" for name, (kind, _) in PARTITION_COLUMNS.items())
+    globs = _files([parquet_glob(folder) for folder in folders])
+    parquet = f"read_parquet({globs}, hive_partitioning = true, hive_types = {{{types}}}, union_by_name = true)"
+    try:
+        stored = connection.execute(f"DESCRIBE SELECT * FROM {parquet}").fetchall()
+    except duckdb.Error as error:
+        raise InputError("Parquet: " + "; ".join(str(error).splitlines())) from None
+    columns = [name for name, *_ in stored if name not in PARTITION_COLUMNS]
+    for name, (_, after) in PARTITION_COLUMNS.items():
+        columns.insert(columns.index(after) + 1 if after in columns else len(columns), name)
+    quoted = ", ".join('"' + name + '"' for name in columns)
+    return f"SELECT {quoted} FROM {parquet}"

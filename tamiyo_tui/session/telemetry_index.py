@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from tamiyo_tui.domain.actions import HEADS_USED_BY_OP
+from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP
 from tamiyo_tui.session.jumps import HIGH_ENTROPY, LOW_PROBABILITY
 
 # The events that explain a decision, shown on the timeline at their environment, episode and epoch.
@@ -58,24 +58,55 @@ class Located:
     length: int  # bytes, without the newline
 
 
+def _read_paths() -> dict[str, str]:
+    """Every field the index reads from an event, by name: read in one ``json_extract_string`` call, which
+    parses each line once (one parse per field held a parse per field and per batch in memory at once)."""
+    paths = {
+        "type": "$.event_type",
+        "kind": "$.data.kind",
+        "env": "$.data.env_id",
+        "episode": "$.data.episode_idx",
+        "epoch": "$.data.inner_epoch",
+        "action": "$.data.action_name",
+        "slot": "$.data.slot_id",
+        "success": "$.data.action_success",
+        "confidence": "$.data.action_confidence",
+        # The op's recorded alternatives: its two likeliest other options, [[name, p], [name, p]].
+        "alternative_1": "$.data.alternatives[0][1]",
+        "alternative_2": "$.data.alternatives[1][1]",
+    }
+    for head in HEAD_NAMES:
+        paths[f"{head}_forced"] = f"$.data.{head}_masked"
+        paths[f"{head}_entropy"] = f"$.data.head_telemetry.{TELEMETRY_HEAD_KEY.get(head, head)}_entropy"
+    return paths
+
+
+_PATHS = _read_paths()
+
+
+def _field(name: str, cast: str = "") -> str:
+    value = f"v[{list(_PATHS).index(name) + 1}]"
+    return f"({value})::{cast}" if cast else value
+
+
 def _uncertain_sql() -> str:
     """High normalized entropy on a head the op reads and that had a choice (not forced)."""
     cases = []
     for op, heads in HEADS_USED_BY_OP.items():
         checks = " OR ".join(
-            f"(NOT coalesce((j->>'$.data.{head}_masked')::BOOLEAN, false) AND "
-            f"(j->>'$.data.head_telemetry.{TELEMETRY_HEAD_KEY.get(head, head)}_entropy')::DOUBLE >= {HIGH_ENTROPY})"
+            f"(NOT coalesce({_field(f'{head}_forced', 'BOOLEAN')}, false) AND "
+            f"{_field(f'{head}_entropy', 'DOUBLE')} >= {HIGH_ENTROPY})"
             for head in heads
         )
         cases.append(f"WHEN '{op}' THEN ({checks})")
-    return f"coalesce(CASE j->>'$.data.action_name' {' '.join(cases)} END, false)"
+    return f"coalesce(CASE {_field('action')} {' '.join(cases)} END, false)"
 
 
-# The op's recorded alternatives are its two likeliest options besides nothing: [[name, p], [name, p]].
-_UNLIKELY_SQL = f"""coalesce((j->>'$.data.action_confidence')::DOUBLE <= {LOW_PROBABILITY} * greatest(
-    (j->>'$.data.action_confidence')::DOUBLE,
-    coalesce((j->'$.data.alternatives[0][1]')::DOUBLE, 0),
-    coalesce((j->'$.data.alternatives[1][1]')::DOUBLE, 0)), false)"""
+def _unlikely_sql() -> str:
+    """The op's chosen option at most LOW_PROBABILITY as likely as its likeliest."""
+    confidence = _field("confidence", "DOUBLE")
+    others = [f"coalesce({_field(name, 'DOUBLE')}, 0)" for name in ("alternative_1", "alternative_2")]
+    return f"coalesce({confidence} <= {LOW_PROBABILITY} * greatest({confidence}, {', '.join(others)}), false)"
 
 
 class TelemetryIndex:
@@ -87,6 +118,12 @@ class TelemetryIndex:
         self._connection = duckdb.connect(str(Path(self._folder.name) / "index.duckdb"))
         self._connection.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
         self._connection.execute(f"SET temp_directory = '{self._folder.name}'")
+        # One thread: the JSON of every thread's batch in flight is what outgrows the memory limit (measured:
+        # two threads ran out of 256 MB on a 76 MB file), and the UI keeps the other core while it indexes.
+        self._connection.execute("SET threads = 1")
+        # Progress is tracked for the status line (``progress``), never printed over the TUI.
+        self._connection.execute("SET enable_progress_bar = true")
+        self._connection.execute("SET enable_progress_bar_print = false")
         self.ready = False
         self.malformed: tuple[int, ...] = ()  # line numbers of lines that are not JSON
         self.lines = 0
@@ -106,28 +143,34 @@ class TelemetryIndex:
         c = self._connection
         say("reading the file")
         types = ", ".join(f"'{name}'" for name in (*TIMELINE_EVENTS, "ANALYTICS_SNAPSHOT"))
-        # One pass over the text: each line one VARCHAR (a delimiter that never occurs in JSON lines), numbered
-        # and placed in file order, parsed once; only the narrow columns below are kept.
+        # One pass over the text: each line one VARCHAR (a delimiter that never occurs in JSON lines), validated
+        # once and parsed only when it is an event the review shows; only narrow columns go on from there, so
+        # the numbering (line, byte offset: in file order) holds a few numbers per line, never the text.
         c.execute(f"""
-            CREATE TABLE parsed AS
-            SELECT line, "offset", length, valid, j->>'$.event_type' AS type, j->>'$.data.kind' AS kind,
-                   (j->>'$.data.env_id')::INTEGER AS env, (j->>'$.data.episode_idx')::INTEGER AS episode,
-                   (j->>'$.data.inner_epoch')::INTEGER AS epoch,
-                   j->>'$.data.action_name' AS action, j->>'$.data.slot_id' AS slot,
-                   NOT coalesce((j->>'$.data.action_success')::BOOLEAN, true) AS rejected,
-                   {_uncertain_sql()} AS uncertain, {_UNLIKELY_SQL} AS unlikely
+            CREATE TABLE fields AS
+            SELECT length, valid, {_field("type")} AS type, {_field("kind")} AS kind,
+                   {_field("env", "INTEGER")} AS env, {_field("episode", "INTEGER")} AS episode,
+                   {_field("epoch", "INTEGER")} AS epoch, {_field("action")} AS action, {_field("slot")} AS slot,
+                   NOT coalesce({_field("success", "BOOLEAN")}, true) AS rejected,
+                   {_uncertain_sql()} AS uncertain, {_unlikely_sql()} AS unlikely
             FROM (
-                SELECT line, offset_ - length - 1 AS "offset", length, valid,
-                       CASE WHEN valid AND regexp_extract(text, '"event_type": *"([A-Z_]+)"', 1) IN ({types})
-                            THEN text::JSON END AS j
+                SELECT coalesce(strlen(column0), 0) AS length, valid,
+                       CASE WHEN valid AND regexp_extract(column0, '"event_type": *"([A-Z_]+)"', 1) IN ({types})
+                            THEN json_extract_string(column0, {list(_PATHS.values())}) END AS v
                 FROM (
-                    SELECT row_number() OVER () AS line, column0 AS text, coalesce(strlen(column0), 0) AS length,
-                           sum(coalesce(strlen(column0), 0) + 1) OVER (ROWS UNBOUNDED PRECEDING) AS offset_,
-                           column0 IS NULL OR trim(column0) = '' OR json_valid(column0) AS valid
-                    FROM read_csv('{quoted}', columns = {{'column0': 'VARCHAR'}}, header = false, delim = chr(1),
-                                  quote = '', escape = '', auto_detect = false, max_line_size = 67108864)
+                    SELECT column0, column0 IS NULL OR trim(column0) = '' OR json_valid(column0) AS valid
+                    FROM read_csv('{quoted}', columns = {{'column0': 'VARCHAR'}}, header = false,
+                                  delim = chr(1), quote = '', escape = '', auto_detect = false)
                 )
             )""")
+        # Numbered apart, over the narrow table (kept in insertion order, the file's): a window over the
+        # parsing itself held every line's JSON at once.
+        c.execute("""
+            CREATE TABLE parsed AS
+            SELECT row_number() OVER () AS line,
+                   sum(length + 1) OVER (ROWS UNBOUNDED PRECEDING) - length - 1 AS "offset", *
+            FROM fields""")
+        c.execute("DROP TABLE fields")
         self.lines = c.execute("SELECT count(*) FROM parsed").fetchone()[0]  # type: ignore[index]
         rows = c.execute("SELECT line FROM parsed WHERE NOT valid ORDER BY line").fetchall()
         self.malformed = tuple(line for (line,) in rows)

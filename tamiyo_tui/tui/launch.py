@@ -52,8 +52,17 @@ def build_live_app(
     )
 
 
-def build_review_app(records_path: str) -> TamiyoApp:
+def build_review_app(records_path: str, at: int | None = None) -> TamiyoApp:
+    """The recorded run, at the first record of epoch ``at`` when given (in file order: the current branch
+    comes first, so that is its decision, the one ``tamiyo-tui diff`` compared)."""
     inspector = open_review(records_path)
+    if at is not None:
+        epochs = [record.epoch for record in inspector.run.decisions]
+        if at not in epochs:
+            raise InputError(
+                f"--at {at}: {records_path} has no decision at epoch {at} (its epochs: {min(epochs)}–{max(epochs)})"
+            )
+        inspector.go_to(epochs.index(at))
     return TamiyoApp(inspector.frame(), inspector=inspector)
 
 
@@ -86,8 +95,10 @@ def review_command(args: argparse.Namespace) -> int:
         TelemetryApp(TelemetryReview(Path(args.records))).run()
         return EXIT_OK
     if is_sweep_file(args.records):
+        if args.at is not None:
+            raise InputError(f"--at: {args.records} is a sweep file; --at opens a record file at an epoch")
         return review_sweep(args.records)
-    return run_app(build_review_app(args.records))
+    return run_app(build_review_app(args.records, at=args.at))
 
 
 def review_sweep(path: str) -> int:

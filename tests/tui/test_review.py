@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from tui_harness import WIDE, outcome, press, screen, settle, write_lesson
 
+from tamiyo_tui import cli
 from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.session.headless import open_run
 from tamiyo_tui.session.jsonl import RecordFileError, RecordWriter
@@ -89,3 +90,28 @@ def test_review_rejects_a_file_without_decisions(tmp_path: Path) -> None:
         build_review_app(str(header_only))
     with pytest.raises(RecordFileError, match="cannot open"):
         build_review_app(str(tmp_path / "missing.jsonl"))
+
+
+async def test_review_at_an_epoch_opens_its_first_record(tmp_path: Path) -> None:
+    """What `tamiyo-tui diff` prints: `review FILE --at EPOCH` opens the inspector on that decision."""
+    app = build_review_app(str(record_run(tmp_path)), at=3)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        text = screen(app)
+        assert "epoch 3/14" in text.splitlines()[0]
+        assert "this decision: epoch 3 · heuristic" in text
+        assert "▸  2 e3 " in text
+        await press(pilot, "b")
+        assert "epoch 2/14" in screen(app).splitlines()[0]
+
+
+def test_review_at_an_epoch_without_a_record_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = record_run(tmp_path)
+    assert cli.main(["review", str(path), "--at", "9"]) == 2
+    err = capsys.readouterr().err
+    assert "--at 9:" in err and "no decision at epoch 9 (its epochs: 1–4)" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert cli.main(["review", str(path), "--at", "0"]) == 2
+    assert "--at: must be an integer ≥ 1" in capsys.readouterr().err
