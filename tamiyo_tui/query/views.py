@@ -19,6 +19,7 @@ How a record's numbers map onto telemetry's meaning:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import duckdb
@@ -35,8 +36,17 @@ PARTITION_COLUMNS = {"run": ("VARCHAR", "source"), "episode_idx": ("INTEGER", "e
 
 
 def open_decisions(sources: Sources) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the ``decisions`` view over ``sources``."""
+    """An in-memory DuckDB connection with the ``decisions`` view over ``sources``.
+
+    A line that is not JSON is left out of the view and named on stderr with its number (one line per file),
+    so a truncated or corrupted line never stops a query and never goes unnoticed.
+    """
     connection = duckdb.connect(":memory:")
+    for path in (*sources.records, *sources.telemetry):
+        bad = malformed_lines(connection, path)
+        if bad:
+            listed = ", ".join(map(str, bad[:10])) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            print(f"tamiyo-tui: {path}: {len(bad)} malformed line(s) left out: {listed}", file=sys.stderr)
     parts = []
     if sources.records:
         parts.append(_records_select(sources.records))
@@ -46,6 +56,31 @@ def open_decisions(sources: Sources) -> duckdb.DuckDBPyConnection:
         parts.append(_parquet_select(connection, sources.parquet))
     connection.execute("CREATE VIEW decisions AS " + "\nUNION ALL BY NAME\n".join(parts))
     return connection
+
+
+def _lines(paths: Sequence[str]) -> str:
+    """Each file's lines as text, one VARCHAR column (a delimiter that never occurs in a JSON line)."""
+    return (
+        f"read_csv({_files(paths)}, columns = {{'column0': 'VARCHAR'}}, header = false, delim = chr(1), "
+        "quote = '', escape = '', auto_detect = false, filename = true)"
+    )
+
+
+def _json_lines(paths: Sequence[str]) -> str:
+    """(filename, json) for every line of ``paths`` that is JSON: what ``read_ndjson_objects`` gives, except
+    that a malformed line is left out (``malformed_lines`` names it) instead of failing the whole query."""
+    return (
+        f"(SELECT filename, column0::JSON AS json FROM {_lines(paths)} "
+        "WHERE column0 IS NOT NULL AND trim(column0) <> '' AND json_valid(column0))"
+    )
+
+
+def malformed_lines(connection: duckdb.DuckDBPyConnection, path: str) -> list[int]:
+    """The numbers (1-based) of the lines of ``path`` that are not JSON; blank lines are not counted."""
+    rows = connection.execute(f"""
+        SELECT line FROM (SELECT row_number() OVER () AS line, column0 FROM {_lines([path])})
+        WHERE column0 IS NOT NULL AND trim(column0) <> '' AND NOT json_valid(column0) ORDER BY line""").fetchall()
+    return [line for (line,) in rows]
 
 
 def _files(paths: Sequence[str]) -> str:
@@ -93,10 +128,10 @@ SELECT
             "(line->>'$.heads.{head}.valid_count')::INTEGER = 1",
         )
     }
-FROM (SELECT filename AS file, json AS line FROM read_ndjson_objects({_files(paths)}, filename = true))
+FROM (SELECT filename AS file, json AS line FROM {_json_lines(paths)})
 JOIN (
     SELECT filename AS file, json->>'$.policy_id' AS policy, json->>'$.generation' AS generation
-    FROM read_ndjson_objects({_files(paths)}, filename = true)
+    FROM {_json_lines(paths)}
     WHERE json->>'$.type' = 'header'
 ) AS headers USING (file)
 WHERE line->>'$.type' = 'decision'
@@ -130,7 +165,7 @@ SELECT
     }
 FROM (
     SELECT filename AS file, json AS line, regexp_extract(filename, '([^/\\\\]+)[/\\\\]events\\.jsonl$', 1) AS run_dir
-    FROM read_ndjson_objects({_files(paths)}, filename = true)
+    FROM {_json_lines(paths)}
 )
 WHERE line->>'$.event_type' = 'ANALYTICS_SNAPSHOT' AND line->>'$.data.kind' = 'last_action'
 """

@@ -133,3 +133,14 @@ def test_bad_input_is_one_line_and_exit_code_2(
 def _written(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_a_malformed_line_is_left_out_and_named_by_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = TELEMETRY.read_text().splitlines(keepends=True)
+    decision = next(index for index, line in enumerate(lines) if '"last_action"' in line)
+    lines[decision] = lines[decision][:200] + "\n"  # a decision's line cut short, as a killed writer leaves it
+    broken = _written(tmp_path / "events.jsonl", "".join(lines))
+    assert cli.main(["query", str(broken), "SELECT count(*) AS n FROM decisions", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == [{"n": 39}]
+    assert f"{broken}: 1 malformed line(s) left out: {decision + 1}" in captured.err
