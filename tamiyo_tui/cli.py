@@ -234,8 +234,9 @@ def build_command_parser(command: str) -> Parser:
         "--at",
         type=positive_int,
         metavar="EPOCH",
-        help="a record file: open at the first decision of this epoch (the command `tamiyo-tui diff` prints)",
+        help="open at the first decision of this epoch (the command `tamiyo-tui diff` prints)",
     )
+    parser.add_argument("--episode", type=non_negative_int, metavar="K", help="telemetry: open at this episode_idx")
     return parser
 
 

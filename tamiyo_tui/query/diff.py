@@ -74,13 +74,11 @@ class Side:
         return f"{self.path} ({where}; {len(epochs)} decision(s), {span})"
 
     def open_command(self, epoch: int) -> str:
-        """The command that shows this side's decision at ``epoch``: the inspector for a record file; for
-        telemetry, which has no inspector, the query that prints its row."""
+        """The command that opens this side's decision at ``epoch`` in the inspector (a telemetry episode is
+        named by its episode_idx, which the trainer counts across environments)."""
         if self.kind == "record":
             return f"tamiyo-tui review {quote(self.path)} --at {epoch}"
-        where = f"env_id = {self.env} AND episode_idx = {self.episode} AND inner_epoch = {epoch}"
-        sql = f"SELECT * FROM decisions WHERE {where}"
-        return f"tamiyo-tui query {quote(self.path)} {quote(sql)}"
+        return f"tamiyo-tui review {quote(self.path)} --episode {self.episode} --at {epoch}"
 
 
 @dataclass(frozen=True, slots=True)

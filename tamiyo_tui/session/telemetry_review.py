@@ -85,8 +85,12 @@ def telemetry_file(path: Path) -> Path:
 class TelemetryReview:
     read_only = True
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, episode: int | None = None, epoch: int | None = None) -> None:
+        """``episode`` / ``epoch``: where to open once indexed (the first decision of that episode, from that
+        epoch on); until then the first frame is the file's first decision."""
         self.path = telemetry_file(path)
+        self._start = (episode, epoch)
+        self.start_problem: str | None = None  # why the review could not open where it was asked to
         self.index = TelemetryIndex(self.path)
         self._phase = "waiting"
         self._jump: TelemetryJump = "rejected"
@@ -108,8 +112,24 @@ class TelemetryReview:
                 f"{self.path}: no decision (ANALYTICS_SNAPSHOT of kind last_action) in {self.index.lines} lines"
             )
         self._episodes = self.index.episodes()
-        self._shown = self._read(0)
+        try:
+            self._idx = self._start_index()
+        except InputError as error:  # the review opens anyway, at the first decision, and says why
+            self.start_problem = str(error)
+        self._shown = self._read(self._idx)
         self._ready = True  # last: the UI thread reads the index only from now on
+
+    def _start_index(self) -> int:
+        episode, epoch = self._start
+        if episode is None and epoch is None:
+            return 0
+        episodes = [e.episode for e in self._episodes] if episode is None else [episode]
+        found = next((i for e in episodes if (i := self.index.first_of(e, None, epoch)) is not None), None)
+        if found is None:
+            have = ", ".join(str(e.episode) for e in self._episodes[:12])
+            where = f"episode {episode}" if episode is not None else "any episode"
+            raise InputError(f"{self.path}: no decision in {where} at epoch {epoch or 1} or later (episodes: {have}…)")
+        return found
 
     def indexing(self) -> str | None:
         if self._ready:

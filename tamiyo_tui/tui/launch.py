@@ -92,8 +92,10 @@ def inspect_command(args: argparse.Namespace) -> int:
 
 def review_command(args: argparse.Namespace) -> int:
     if is_telemetry(Path(args.records)):
-        TelemetryApp(TelemetryReview(Path(args.records))).run()
+        TelemetryApp(TelemetryReview(Path(args.records), episode=args.episode, epoch=args.at)).run()
         return EXIT_OK
+    if args.episode is not None:
+        raise InputError(f"--episode: {args.records} is not esper-lite telemetry; --episode picks a telemetry episode")
     if is_sweep_file(args.records):
         if args.at is not None:
             raise InputError(f"--at: {args.records} is a sweep file; --at opens a record file at an epoch")

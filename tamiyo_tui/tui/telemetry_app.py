@@ -73,6 +73,8 @@ class TelemetryApp(OneNoticeApp):
             malformed = update.frame.malformed
             if malformed:
                 self.notify(f"{len(malformed)} malformed line(s) skipped: {_lines(malformed)}", severity="warning")
+            if self.review.start_problem:
+                self.notify(self.review.start_problem, severity="warning")
             self._apply(update)
         elif event.state == WorkerState.ERROR:
             self._progress.stop()

@@ -11,6 +11,7 @@ import pytest
 
 from tamiyo_tui import cli
 from tamiyo_tui.domain.actions import HEADS_USED_BY_OP
+from tamiyo_tui.session.telemetry_review import TelemetryReview
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -141,12 +142,14 @@ def test_a_record_file_against_telemetry_compares_one_envs_episode(
     assert report["first_divergence"]["epoch"] == first
     assert report["only_b"] == list(range(11, 21))
     assert {head: [c["agree"], c["compared"]] for head, c in report["heads"].items()} == counts
-    query = next(command for command in report["first_divergence"]["open"] if "query" in command)
-    assert f"env_id = 1 AND episode_idx = 1 AND inner_epoch = {first}" in query
-    # The printed query runs, and finds that one decision.
-    assert cli.main([*shlex.split(query)[1:], "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)
-    assert row["action_name"] == theirs[first]["op"]
+    command = next(c for c in report["first_divergence"]["open"] if "--episode" in c)
+    assert command.endswith(f"--episode 1 --at {first}")
+    # The printed command opens the telemetry review at that very decision.
+    args = cli.build_command_parser("review").parse_args(shlex.split(command)[2:])
+    review = TelemetryReview(Path(args.records), episode=args.episode, epoch=args.at)
+    review.build_index()
+    shown = review.frame().decision
+    assert (shown.env, shown.episode, shown.epoch, shown.action) == (1, 1, first, theirs[first]["op"])
 
 
 def test_two_envs_of_one_telemetry_file(capsys: pytest.CaptureFixture[str]) -> None:

@@ -147,3 +147,15 @@ def test_telemetry_without_decisions_is_refused_in_one_line(tmp_path: Path, caps
     assert cli.main(["review", str(events)]) == 2
     err = capsys.readouterr().err
     assert "no decision (ANALYTICS_SNAPSHOT of kind last_action)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_it_opens_at_an_episode_and_epoch_once_indexed() -> None:
+    review = TelemetryReview(TELEMETRY, episode=1, epoch=5)
+    assert review.frame().decision.episode == 0  # the first frame: the file's first decision
+    review.build_index()
+    shown = review.frame().decision
+    assert (shown.env, shown.episode, shown.epoch) == (1, 1, 5)
+    missing = TelemetryReview(TELEMETRY, episode=7)
+    missing.build_index()  # opens anyway, at the first decision, and says why
+    assert missing.frame().position == 0
+    assert "no decision in episode 7" in (missing.start_problem or "")
