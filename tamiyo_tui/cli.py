@@ -29,7 +29,7 @@ commands:
   tamiyo-tui SCENARIO [options]           open the interactive inspector (the main job)
   tamiyo-tui run SCENARIO [options]       run headless, stream decision records, print a summary
   tamiyo-tui check SCENARIO [...]         run each scenario's `expect` checks (exit 1 on a failure)
-  tamiyo-tui review FILE.jsonl            open a recorded run read-only, or a sweep's findings
+  tamiyo-tui review FILE.jsonl            a recorded run read-only, a sweep's findings, or esper-lite telemetry
   tamiyo-tui lessons                      the shipped lessons: number, name, what each teaches
   tamiyo-tui policies                     the policies --policy takes by name
   tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc-3x3.pt)
@@ -226,8 +226,9 @@ def build_command_parser(command: str) -> Parser:
         return Parser(prog="tamiyo-tui policies", description="List the policies --policy takes by name.")
     parser = Parser(
         prog="tamiyo-tui review",
-        description="Open a recorded run read-only (a file of `run --out` or `e`), or the findings of a sweep "
-        "(`sweep --out`): a list in which enter opens the inspector at the finding.",
+        description="Open a recorded run read-only (a file of `run --out` or `e`), the findings of a sweep "
+        "(`sweep --out`: a list in which enter opens the inspector at the finding), or esper-lite telemetry (an "
+        "events.jsonl or a --telemetry-dir folder of one run: its decisions in the inspector's panels).",
     )
     parser.add_argument("records", metavar="FILE.jsonl")
     parser.add_argument(
