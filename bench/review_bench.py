@@ -31,11 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import format_duration
 from rich.console import Console
 from rich.table import Table
 from telemetry_generator import generate
-from ui_bench import PtyRun
 
 FULL_SIZES, QUICK_SIZES = (10_000, 100_000, 1_000_000), (1_000, 4_000)
 REFERENCE_LIMIT = 100_000
@@ -121,6 +119,9 @@ def in_child(path: Path, which: str) -> dict[str, object]:
 
 
 def pty_first_frames(path: Path, runs: int = 3) -> list[float]:
+    # Imported here: ui_bench loads the inspector (and torch), which would count in the children's memory.
+    from ui_bench import PtyRun
+
     script = Path(sys.executable).parent / "tamiyo-tui"
     launcher = [str(script)] if script.is_file() else [sys.executable, "-m", "tamiyo_tui"]
     seconds = []
@@ -163,6 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
+
+
+def format_duration(seconds: float) -> str:
+    """Like ``common.format_duration``, which this script does not import: ``common`` loads torch, whose
+    memory would be counted in the review's peak RSS."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-6:.3g} µs"
 
 
 def _spread(values: list[float]) -> str:

@@ -210,3 +210,26 @@ def test_quick_sweep_bench_prints_every_row_and_the_target(tmp_path: Path) -> No
     for first in (0, 3, 6):  # per size: the run path's row, then the two sweeps', which decide alike
         assert rows[first + 1]["decisions"] == rows[first + 2]["decisions"]
     assert report["target"] == {"speedup": 10.0, "episodes": 16, "passed": report["target"]["passed"]}
+
+
+def test_quick_review_bench_measures_both_paths_and_prints_the_targets(tmp_path: Path) -> None:
+    json_path = tmp_path / "review.json"
+    completed = run_script("bench/review_bench.py", "--quick", "--cache", str(tmp_path), "--json", str(json_path))
+
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    for header in ("decisions", "first frame", "index", "jump", "filter", "peak RSS", "malformed"):
+        assert header in out
+    verdicts = [line.strip() for line in out.splitlines() if line.strip().startswith(("PASS", "MISS"))]
+    assert [verdict.split(",", 1)[1].split(":")[0].strip() for verdict in verdicts] == [
+        "first frame (pty, median)",
+        "slowest jump or filter once indexed",
+        "peak RSS",
+    ]
+    rows = json.loads(json_path.read_text())
+    assert [(row["size"], row["path"].split()[0]) for row in rows] == [
+        (size, path) for size in (1_000, 4_000) for path in ("review", "reference:")
+    ]
+    # The generator cut five lines short; the review reports five, and reads every other decision.
+    assert [row["malformed"] for row in rows if row["path"].startswith("review")] == [5, 5]
+    assert all(row["decisions"] >= row["size"] - 5 for row in rows)

@@ -62,6 +62,10 @@ class TelemetryApp(OneNoticeApp):
             self.query_one(f"#{panel}").border_title = TITLES.get(panel, panel)
         self._show(self.frame)
         self._progress = self.set_interval(0.25, self._show_progress)
+        # Indexing starts once the first frame is painted: on a busy machine its thread would delay that paint.
+        self.call_after_refresh(self._start_indexing)
+
+    def _start_indexing(self) -> None:
         self.run_worker(self.review.build_index, thread=True, exit_on_error=False, name="index")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
