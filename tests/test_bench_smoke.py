@@ -221,7 +221,7 @@ def test_quick_review_bench_measures_both_paths_and_prints_the_targets(tmp_path:
     for header in ("decisions", "first frame", "index", "jump", "filter", "peak RSS", "malformed"):
         assert header in out
     verdicts = [line.strip() for line in out.splitlines() if line.strip().startswith(("PASS", "MISS"))]
-    assert [verdict.split(",", 1)[1].split(":")[0].strip() for verdict in verdicts] == [
+    assert [verdict.split("decisions, ", 1)[1].split(":")[0] for verdict in verdicts] == [
         "first frame (pty, median)",
         "slowest jump or filter once indexed",
         "peak RSS",
