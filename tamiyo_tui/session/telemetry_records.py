@@ -137,6 +137,8 @@ def event_summary(event: Mapping[str, Any]) -> str:
         return f"{slot} germinated {data.get('blueprint_id')}"
     if kind == "SEED_PRUNED":
         return f"{slot} pruned ({data.get('initiator') or 'unknown'}{', auto' if data.get('auto_pruned') else ''})"
+    if kind == "SEED_FOSSILIZED":
+        return f"{slot} fossilized {data.get('blueprint_id')}"
     if kind == "SEED_GATE_EVALUATED":
         verdict = "passed" if data.get("passed") else "failed: " + ", ".join(map(str, data.get("checks_failed") or ()))
         return f"{slot} {data.get('gate')} → {data.get('target_stage')} {verdict}"
