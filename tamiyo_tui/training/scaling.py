@@ -1,17 +1,22 @@
 """The affine input map the trainer learns through, folded into the network's first Linear layer once trained.
 
-Standardization alone leaves one rule nearly out of reach: the host-stabilization latch (three epochs in a
-row whose validation loss fell by less than 3 %) turns on ``0.97 · loss[t−1] − loss[t]``, a difference of a
-few thousandths between two loss columns whose spread is about one. Linear in the features, so an affine map
-may hand it to the network directly: each loss-history column after the first is replaced by that step
-(``LOSS_STEP_FACTOR``), scaled by the spread of the ordinary steps (divergence spikes left out of the
-spread, or they would shrink every other step to nothing). The map is invertible, so nothing is lost, and it
-folds into ``feature_net.0`` like the standardization: the saved network takes raw features like any other.
+Standardization alone leaves two of the heuristic's rules nearly out of reach, because each turns on a small
+difference between two columns whose spread is large:
+
+- the host-stabilization latch (three epochs in a row whose validation loss fell by less than 3 %) turns on
+  ``0.97 · loss[t−1] − loss[t]``, a few thousandths between loss columns whose spread is about one;
+- the plateau count and a HOLDING seed's total improvement (the ransomware rule) turn on accuracy gains of
+  half a point and a few points, between accuracy columns that spread over tens of points.
+
+Both are linear in the features, so an affine map may hand them to the network directly: each history
+column after the first is replaced by its step from the one before (``STEPS``), scaled by the spread of the
+ordinary steps (divergence spikes, host drops and the left padding's jump from 0 left out of the spread, or
+they would shrink every other step to nothing). The map is invertible, so nothing is lost, and it folds into
+``feature_net.0`` like the standardization: the saved network takes raw features like any other.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import torch
@@ -24,21 +29,34 @@ from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 # A feature whose spread over the training data is below this is constant there: the network ignores it.
 CONSTANT_FEATURE_STD = 1e-6
 LOSS_STEP_FACTOR = 1.0 - DEFAULT_STABILIZATION_THRESHOLD  # stable step: 0 ≤ loss[t−1] − loss[t] < 3 % of loss[t−1]
-ORDINARY_STEP = 1.0  # steps larger than this (in loss units) are divergence spikes, left out of the spread
-_HISTORY = range(int(BaseFeature.LOSS_HISTORY), int(BaseFeature.LOSS_HISTORY) + HISTORY_LENGTH)
+# Per history: its first column, the factor its previous value is taken with, and the largest ordinary step
+# (loss units: a divergence spike is larger; accuracy points: a host drop and the padding's jump are).
+STEPS = (
+    (int(BaseFeature.LOSS_HISTORY), LOSS_STEP_FACTOR, 1.0),
+    (int(BaseFeature.ACCURACY_HISTORY), 1.0, 10.0),
+)
 
 
-def loss_step_map(size: int) -> torch.Tensor:
-    """[D, D] P with ``x @ P`` = x, its loss-history columns after the first replaced by their steps."""
+def _step_columns() -> list[tuple[int, int, float, float]]:
+    """(previous column, column, factor, largest ordinary step) for every history column after the first."""
+    return [
+        (previous, previous + 1, factor, ordinary)
+        for first, factor, ordinary in STEPS
+        for previous in range(first, first + HISTORY_LENGTH - 1)
+    ]
+
+
+def step_map(size: int) -> torch.Tensor:
+    """[D, D] P with ``x @ P`` = x, its history columns after the first replaced by their steps."""
     mapping = torch.eye(size, dtype=torch.float64)
-    for previous, column in itertools.pairwise(_HISTORY):
-        mapping[previous, column] = -LOSS_STEP_FACTOR
+    for previous, column, factor, _ in _step_columns():
+        mapping[previous, column] = -factor
     return mapping
 
 
 @dataclass(frozen=True)
 class FeatureScaler:
-    """``(x @ mapping − mean) · scale``: the loss steps, then standardization (scale 0 for constant features)."""
+    """``(x @ mapping − mean) · scale``: the history steps, then standardization (scale 0 for constant features)."""
 
     mapping: torch.Tensor  # [D, D] float64
     mean: torch.Tensor  # [D]
@@ -46,12 +64,12 @@ class FeatureScaler:
 
     @classmethod
     def fit(cls, features: torch.Tensor, valid: torch.Tensor) -> FeatureScaler:
-        mapping = loss_step_map(features.shape[-1])
+        mapping = step_map(features.shape[-1])
         rows = features[valid].double() @ mapping
         mean, std = rows.mean(dim=0), rows.std(dim=0)
-        for column in _HISTORY[1:]:
+        for _, column, _, largest in _step_columns():
             steps = rows[:, column]
-            ordinary = steps[steps.abs() <= ORDINARY_STEP]
+            ordinary = steps[steps.abs() <= largest]
             if len(ordinary) > 1:
                 mean[column], std[column] = ordinary.mean(), ordinary.std()
         scale = torch.where(std > CONSTANT_FEATURE_STD, 1.0 / std.clamp(min=CONSTANT_FEATURE_STD), 0.0)
