@@ -54,6 +54,16 @@ GOVERNOR_EVENT_PROBABILITY = 0.25
 HOST_DROP_PROBABILITY = 0.15
 DIVERGENCE_PROBABILITY = 0.1
 GENERATOR_CURVE_PROBABILITY = 0.25  # the host accuracy as {start, end, plateau_at, noise} instead of a list
+# Judgement states the heuristic's rules turn on, made common enough to be learned (issue #16: lessons 04, 14):
+# a contribution within half a point of the 0.5-point fossilize threshold, and a host that loses accuracy
+# while a seed blends or holds (its total improvement goes negative while its contribution stays positive:
+# the ransomware rule, whose total improvement the LSTM can only read off the accuracy history).
+NEAR_THRESHOLD_PROBABILITY = 0.3  # per contribution drawn
+NEAR_THRESHOLD = (0.0, 1.0)
+DECLINE_PROBABILITY = 0.2  # the accuracy falls after an early rise (if any) instead of flattening
+DECLINE_GAIN = (-0.8, -0.1)  # points an epoch
+EARLY_DROP_PROBABILITY = 0.25  # a lasting 0.5–4 point drop in epochs 1–4, while the starting seeds blend and hold
+EARLY_DROP = (0.5, 4.0)
 
 _INITIAL_STAGES = ("GERMINATED", "TRAINING", "BLENDING", "BLENDING", "HOLDING", "HOLDING", "FOSSILIZED")
 _ALPHA_TARGETS = {"HALF": 0.5, "SEVENTY": 0.7, "FULL": 1.0}
@@ -132,13 +142,21 @@ def _host(rng: random.Random, length: int) -> dict[str, Any]:
 
 
 def _accuracy_curve(rng: random.Random, start: float, length: int) -> list[float]:
-    """Rising, then flattening at a drawn epoch; gains around the plateau threshold; sometimes a dip."""
+    """Rising, then flattening (or declining) at a drawn epoch; gains around the plateau threshold; sometimes a
+    lasting dip, early or late."""
     rise_until = rng.randint(0, length)
     rise_gain = rng.uniform(0.4, 2.5)
     flat_gain = rng.uniform(-0.1, 0.7)
+    if rng.random() < DECLINE_PROBABILITY:
+        # Early, so that the seeds blending and holding in it are judged while the host declines.
+        rise_until, flat_gain = rng.randint(0, length // 3), rng.uniform(*DECLINE_GAIN)
     jitter = rng.uniform(0.0, 0.3)
-    dip_at = rng.randint(2, length) if rng.random() < 0.2 else None
-    dip = rng.uniform(1.0, 5.0)
+    dip_draw = rng.random()
+    dip_at, dip = None, 0.0
+    if dip_draw < 0.2:
+        dip_at, dip = rng.randint(2, length), rng.uniform(1.0, 5.0)
+    elif dip_draw < 0.2 + EARLY_DROP_PROBABILITY:
+        dip_at, dip = rng.randint(1, min(4, length - 1)), rng.uniform(*EARLY_DROP)
     values, value = [], start
     for epoch in range(length):
         if epoch:
@@ -173,10 +191,18 @@ def _loss_curve(rng: random.Random, length: int) -> list[float]:
 
 
 def _blueprints(rng: random.Random, blueprints: list[str]) -> dict[str, Any]:
-    effects: dict[str, Any] = {"default": {"contribution": round(rng.uniform(-1.0, 3.0), 2)}}
+    effects: dict[str, Any] = {"default": {"contribution": _contribution(rng, -1.0, 3.0)}}
     for blueprint in rng.sample(blueprints, rng.randint(0, min(3, len(blueprints)))):
-        effects[blueprint] = {"contribution": round(rng.uniform(-1.5, 3.5), 2)}
+        effects[blueprint] = {"contribution": _contribution(rng, -1.5, 3.5)}
     return effects
+
+
+def _contribution(rng: random.Random, low: float, high: float) -> float:
+    """Uniform over [low, high], or (NEAR_THRESHOLD_PROBABILITY) over the half point either side of the fossilize
+    threshold: a uniform draw puts one contribution in eight there, too few to learn where the rule flips."""
+    if rng.random() < NEAR_THRESHOLD_PROBABILITY:
+        return round(rng.uniform(*NEAR_THRESHOLD), 2)
+    return round(rng.uniform(low, high), 2)
 
 
 def _initial(rng: random.Random, enabled: list[str], blueprints: list[str]) -> dict[str, Any]:
@@ -210,7 +236,7 @@ def _initial(rng: random.Random, enabled: list[str], blueprints: list[str]) -> d
         elif stage in ("HOLDING", "FOSSILIZED"):
             slot["alpha"] = 1.0
         if stage in ("BLENDING", "HOLDING") and rng.random() < 0.5:
-            slot["contribution"] = round(rng.uniform(-1.0, 3.0), 2)
+            slot["contribution"] = _contribution(rng, -1.0, 3.0)
         initial[slot_id] = slot
     return initial
 

@@ -108,3 +108,20 @@ def test_worker_processes_play_the_same_episodes_in_seed_order() -> None:
     for one, other in zip(alone, shared, strict=True):
         assert bool((one.features == other.features).all())
         assert all(bool((one.actions[h] == other.actions[h]).all()) for h in one.actions)
+
+
+def test_the_judgement_states_the_lessons_check_are_common() -> None:
+    """Contributions near the 0.5-point fossilize threshold and hosts that lose accuracy early (the setting of
+    the ransomware rule) are drawn often enough to learn from."""
+    contributions, near, declining = 0, 0, 0
+    for seed in SAMPLE:
+        scenario = generated_scenario(seed)
+        values = [effect.contribution for effect in scenario.blueprints.values()]
+        values += [slot.contribution for slot in scenario.initial.values() if slot.contribution is not None]
+        contributions += len(values)
+        near += sum(0.0 <= value <= 1.0 for value in values)
+        accuracy = scenario.host.val_accuracy
+        declining += isinstance(accuracy, tuple) and min(accuracy[1:6]) < accuracy[0] - 0.5
+
+    assert near / contributions > 0.3  # a uniform draw over −1.5–3.5 puts 0.2 there
+    assert declining > 0.1 * len(SAMPLE)
