@@ -29,7 +29,7 @@ from tamiyo_tui.domain.constants import MASKED_LOGIT_VALUE
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.policy.heuristic_bundle import HeuristicPolicyBundle
-from tamiyo_tui.policy.host_transfer import HostHead
+from tamiyo_tui.policy.host_transfer import HostHead, HostRow
 from tamiyo_tui.policy.protocol import PolicyBundle
 from tamiyo_tui.rules.masks import MaskExplanation
 from tamiyo_tui.session.decide import BundleDecision
@@ -80,24 +80,29 @@ class NetworkBatch:
         step = fused_step(self.weights, features, hidden, masks, draws)
         # Each episode's next state: its row of the new (h, c), [layers, 1, hidden] views, all cut in one call.
         next_states = zip(step.hidden[0].split(1, dim=1), step.hidden[1].split(1, dim=1), strict=True)
-        decisions = []
-        for session, host, next_state in zip(sessions, host_rows(step), next_states, strict=True):
-            indices = tuple(host.heads[head].action for head in HEAD_NAMES)
-            action, chosen = _action_of(indices, session.scenario.slot_config)
-            decisions.append(
-                BundleDecision(
-                    bundle=self.name,
-                    action=action,
-                    chosen=dict(chosen),
-                    heads=host.heads,
-                    value=host.value,
-                    hidden_norm=host.hidden_norm,
-                    reason=None,
-                    next_state=next_state,
-                    telemetry_features=self.telemetry,
-                )
-            )
-        return decisions
+        return [
+            network_decision(self.name, host, session.scenario.slot_config, next_state, self.telemetry)
+            for session, host, next_state in zip(sessions, host_rows(step), next_states, strict=True)
+        ]
+
+
+def network_decision(
+    name: str, row: HostRow, slot_config: SlotConfig, next_state: object, telemetry: bool
+) -> BundleDecision:
+    """A network's decision for one episode, from its row of the batch's host copy (both generations)."""
+    action, chosen = _action_of(tuple(row.heads[head].action for head in HEAD_NAMES), slot_config)
+    return BundleDecision(
+        bundle=name,
+        action=action,
+        chosen=dict(chosen),
+        heads=row.heads,
+        value=row.value,
+        hidden_norm=row.hidden_norm,
+        reason=None,
+        next_state=next_state,
+        telemetry_features=telemetry,
+        critic=row.critic,
+    )
 
 
 class HeuristicBatch:

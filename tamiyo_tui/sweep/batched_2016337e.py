@@ -20,14 +20,13 @@ from collections.abc import Sequence
 
 import torch
 
-from tamiyo_tui.domain.actions import HEAD_NAMES, FactoredAction
 from tamiyo_tui.generations.esper_2016337e.network import DRAW_ORDER
 from tamiyo_tui.policy.batch import mask_tensors
 from tamiyo_tui.policy.bundle_2016337e import Policy2016337eBundle
 from tamiyo_tui.policy.host_transfer import to_host
 from tamiyo_tui.policy.types import PolicyBatch
 from tamiyo_tui.session.decide import BundleDecision
-from tamiyo_tui.sweep.batched import Pending
+from tamiyo_tui.sweep.batched import Pending, network_decision
 
 # The order the network draws its heads in: op first, then the others (see the network's ``get_action``).
 _DRAWN = ("op", *DRAW_ORDER)
@@ -58,24 +57,10 @@ class Network2016337eBatch:
         result = self.bundle.get_action(batch, hidden, deterministic, exponential_draws=draws)
         assert result.hidden is not None  # a recurrent network's decision carries its next state
         next_states = zip(result.hidden[0].split(1, dim=1), result.hidden[1].split(1, dim=1), strict=True)
-        decisions = []
-        for session, row, next_state in zip(sessions, to_host(result), next_states, strict=True):
-            action = FactoredAction.from_indices(*(row.heads[head].action for head in HEAD_NAMES))
-            decisions.append(
-                BundleDecision(
-                    bundle=self.name,
-                    action=action,
-                    chosen=action.option_names(session.scenario.slot_config),
-                    heads=row.heads,
-                    value=row.value,
-                    hidden_norm=row.hidden_norm,
-                    reason=None,
-                    next_state=next_state,
-                    telemetry_features=self.telemetry,
-                    critic=row.critic,
-                )
-            )
-        return decisions
+        return [
+            network_decision(self.name, row, session.scenario.slot_config, next_state, self.telemetry)
+            for session, row, next_state in zip(sessions, to_host(result), next_states, strict=True)
+        ]
 
     def seeded_draws(self, seeds: Sequence[int]) -> dict[str, torch.Tensor]:
         """Per head [len(seeds), options] Exp(1) noise; row r is what ``torch.multinomial`` draws, head after
