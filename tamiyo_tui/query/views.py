@@ -26,11 +26,11 @@ import duckdb
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, AlphaTargetAction
 from tamiyo_tui.errors import InputError
+from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND, head_telemetry_name
 from tamiyo_tui.query.sources import Sources
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE
 
-TELEMETRY_GENERATION = "esper-2016337e"  # the generation whose telemetry the tool reads (docs/generations.md)
-# The name ``head_telemetry`` gives a head where it is not the head's own (Karn's view renames it back).
-_TELEMETRY_HEAD_KEY = {"alpha_curve": "curve"}
+TELEMETRY_GENERATION = ESPER_2016337E_LIFECYCLE  # the generation whose telemetry the tool reads
 # The columns an export partitions by: each one's type, and the column it follows in the view.
 PARTITION_COLUMNS = {"run": ("VARCHAR", "source"), "episode_idx": ("INTEGER", "env_id")}
 
@@ -91,7 +91,7 @@ def _head_columns(confidence: str, entropy: str, forced: str) -> str:
     """The per-head columns, from three expression templates taking ``{head}`` (and ``{key}``)."""
     columns = []
     for head in HEAD_NAMES:
-        key = _TELEMETRY_HEAD_KEY.get(head, head)
+        key = head_telemetry_name(head)
         columns += [
             f"{forced.format(head=head, key=key)} AS {head}_masked",
             f"{confidence.format(head=head, key=key)} AS head_{head}_confidence",
@@ -167,7 +167,7 @@ FROM (
     SELECT filename AS file, json AS line, regexp_extract(filename, '([^/\\\\]+)[/\\\\]events\\.jsonl$', 1) AS run_dir
     FROM {_json_lines(paths)}
 )
-WHERE line->>'$.event_type' = 'ANALYTICS_SNAPSHOT' AND line->>'$.data.kind' = 'last_action'
+WHERE line->>'$.event_type' = '{DECISION_EVENT}' AND line->>'$.data.kind' = '{DECISION_KIND}'
 """
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP
+from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND, head_telemetry_name
 from tamiyo_tui.session.jumps import HIGH_ENTROPY, LOW_PROBABILITY
 
 # The events that explain a decision, shown on the timeline at their environment, episode and epoch.
@@ -36,8 +37,6 @@ TIMELINE_EVENTS = (
     "EPISODE_OUTCOME",
     "PPO_UPDATE_COMPLETED",
 )
-# head_telemetry's name of a head, where it is not the head's own.
-TELEMETRY_HEAD_KEY = {"alpha_curve": "curve"}
 _MEMORY_LIMIT = "256MB"  # DuckDB's own buffers; the review's resident memory target is 500 MB in all
 
 
@@ -77,7 +76,7 @@ def _read_paths() -> dict[str, str]:
     }
     for head in HEAD_NAMES:
         paths[f"{head}_forced"] = f"$.data.{head}_masked"
-        paths[f"{head}_entropy"] = f"$.data.head_telemetry.{TELEMETRY_HEAD_KEY.get(head, head)}_entropy"
+        paths[f"{head}_entropy"] = f"$.data.head_telemetry.{head_telemetry_name(head)}_entropy"
     return paths
 
 
@@ -142,7 +141,7 @@ class TelemetryIndex:
         quoted = str(self.path).replace("'", "''")
         c = self._connection
         say("reading the file")
-        types = ", ".join(f"'{name}'" for name in (*TIMELINE_EVENTS, "ANALYTICS_SNAPSHOT"))
+        types = ", ".join(f"'{name}'" for name in (*TIMELINE_EVENTS, DECISION_EVENT))
         # One pass over the text: each line one VARCHAR (a delimiter that never occurs in JSON lines), validated
         # once and parsed only when it is an event the review shows; only narrow columns go on from there, so
         # the numbering (line, byte offset: in file order) holds a few numbers per line, never the text.
@@ -175,11 +174,11 @@ class TelemetryIndex:
         rows = c.execute("SELECT line FROM parsed WHERE NOT valid ORDER BY line").fetchall()
         self.malformed = tuple(line for (line,) in rows)
         say("indexing decisions")
-        c.execute("""
+        c.execute(f"""
             CREATE TABLE decisions AS
             SELECT row_number() OVER (ORDER BY episode, env, epoch, line) - 1 AS idx,
                    line, "offset", length, env, episode, epoch, action, slot, rejected, uncertain, unlikely
-            FROM parsed WHERE type = 'ANALYTICS_SNAPSHOT' AND kind = 'last_action'""")
+            FROM parsed WHERE type = '{DECISION_EVENT}' AND kind = '{DECISION_KIND}'""")
         say("indexing events")
         timeline = ", ".join(f"'{name}'" for name in TIMELINE_EVENTS)
         # An event's own ``epoch`` is not the episode's epoch, so it is placed where the file puts it: a step's

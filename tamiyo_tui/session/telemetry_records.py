@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tamiyo_tui.domain.actions import TempoAction
+from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND, head_telemetry_name
 from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER
 
 NOT_RECORDED = ("full masks", "logits", "the observation", "the hidden state")
-# head_telemetry's name of a head, where it is not the head's own.
-_HEAD_KEY = {"alpha_curve": "curve"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +93,8 @@ def decision_from_event(event: Mapping[str, Any], line: int) -> TelemetryDecisio
         TelemetryHead(
             head=head,
             chosen=_chosen(data, head),
-            confidence=_number(telemetry.get(f"{_HEAD_KEY.get(head, head)}_confidence")),
-            entropy=_number(telemetry.get(f"{_HEAD_KEY.get(head, head)}_entropy")),
+            confidence=_number(telemetry.get(f"{head_telemetry_name(head)}_confidence")),
+            entropy=_number(telemetry.get(f"{head_telemetry_name(head)}_entropy")),
             forced=data.get(f"{head}_masked"),
         )
         for head in HEAD_DISPLAY_ORDER
@@ -122,9 +121,7 @@ def decision_from_event(event: Mapping[str, Any], line: int) -> TelemetryDecisio
 
 def is_decision(event: Mapping[str, Any]) -> bool:
     data = event.get("data")
-    return (
-        event.get("event_type") == "ANALYTICS_SNAPSHOT" and isinstance(data, dict) and data.get("kind") == "last_action"
-    )
+    return event.get("event_type") == DECISION_EVENT and isinstance(data, dict) and data.get("kind") == DECISION_KIND
 
 
 def event_summary(event: Mapping[str, Any]) -> str:

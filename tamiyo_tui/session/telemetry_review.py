@@ -23,6 +23,7 @@ from tamiyo_tui.session.telemetry_records import (
     is_decision,
 )
 from tamiyo_tui.session.view import Severity
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE
 
 TelemetryJump = Literal["rejected", "uncertain", "unlikely"]
 # What ]/[ look for, in the order f cycles them. Telemetry records one policy: no disagreement to find.
@@ -50,6 +51,7 @@ class TelemetryFrame:
     indexing: str | None  # what the index build is doing; None once it is ready
     malformed: tuple[int, ...]  # line numbers that are not JSON
     jump: TelemetryJump
+    generation: str = ESPER_2016337E_LIFECYCLE  # the policy generation whose telemetry this is
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.errors import InputError
+from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND
 
 EMPTY = "EMPTY"
 STAGE_NAMES = frozenset(stage.name for stage in SeedStage) | {EMPTY}
@@ -156,7 +157,7 @@ def read_episode(given: str, env: int, episode: int) -> RecordedEpisode:
             started = data
         elif kind == "MORPHOLOGY_CAUSAL_LOG" and data.get("topology"):
             topology = str(data["topology"])
-        elif kind == "ANALYTICS_SNAPSHOT" and data.get("kind") == "last_action":
+        elif kind == DECISION_EVENT and data.get("kind") == DECISION_KIND:
             seen.setdefault(data.get("env_id"), []).append(data.get("episode_idx"))
             if _mine(data, env, episode):
                 decision = _decision(path, number, data)

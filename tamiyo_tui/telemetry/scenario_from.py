@@ -20,11 +20,12 @@ from tamiyo_tui.domain.actions import ALPHA_TARGET_VALUES, AlphaTargetAction, Te
 from tamiyo_tui.errors import InputError
 from tamiyo_tui.sim.errors import ScenarioError
 from tamiyo_tui.sim.loader import parse_scenario
+from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE
 from tamiyo_tui.telemetry.episode import Decision, RecordedEpisode, read_episode
 from tamiyo_tui.telemetry.gradients import BlueprintSignals, infer_signals
 from tamiyo_tui.telemetry.replay import EpochReplay, faithfulness, replay
 
-LIFECYCLE = "esper-2016337e"  # the generation whose telemetry this reader knows
+LIFECYCLE = ESPER_2016337E_LIFECYCLE  # the generation whose telemetry this reader knows
 
 NOT_RECONSTRUCTED = (
     "seed contributions: the telemetry has the accuracy with the seeds, not each seed's share; every blueprint "

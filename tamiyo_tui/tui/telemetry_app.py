@@ -138,7 +138,7 @@ def _lines(numbers: tuple[int, ...], shown: int = 8) -> str:
 
 def _status(frame: TelemetryFrame) -> Text:
     d = frame.decision
-    parts = ["review", "esper-lite telemetry · esper-2016337e", f"env {d.env}"]
+    parts = ["review", f"esper-lite telemetry · {frame.generation}", f"env {d.env}"]
     parts.append(f"episode {d.episode}" + (f" ({frame.episode_number}/{frame.episodes})" if frame.episodes else ""))
     parts.append(f"epoch {d.epoch}")
     if frame.total is not None and frame.position is not None:

@@ -1,6 +1,6 @@
-"""esper-lite's policy generation of 2016337e (Policy V2 / Obs V3): its network and its checkpoint file.
+"""esper-lite's policy generation of 2016337e (Policy V2 / Obs V3): its features, masks, network, checkpoint
+file, lifecycle rules, heuristic and telemetry names.
 
-Facts come from the reference at that commit (tachyon-beep/esper-lite), measured side by side
-by ``tools/make_2016337e_vectors.py``. Features, masks, lifecycle rules and the heuristic of this
-generation are not here yet, so the generation is recognised but not run (``policy/generation.py``).
+Facts come from the reference at that commit (tachyon-beep/esper-lite), measured side by side by
+``tools/make_2016337e_vectors.py`` and ``tools/make_2016337e_lifecycle_vectors.py`` (docs/generations.md).
 """
