@@ -26,7 +26,7 @@ import duckdb
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, AlphaTargetAction
 from tamiyo_tui.errors import InputError
-from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND, head_telemetry_name
+from tamiyo_tui.generations.esper_2016337e.telemetry_names import DECISION_EVENT, DECISION_KIND, head_telemetry_name
 from tamiyo_tui.query.sources import Sources
 from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE
 

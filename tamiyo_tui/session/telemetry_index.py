@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from tamiyo_tui.domain.actions import HEAD_NAMES, HEADS_USED_BY_OP
-from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND, head_telemetry_name
+from tamiyo_tui.generations.esper_2016337e.telemetry_names import DECISION_EVENT, DECISION_KIND, head_telemetry_name
 from tamiyo_tui.session.jumps import HIGH_ENTROPY, LOW_PROBABILITY
 
 # The events that explain a decision, shown on the timeline at their environment, episode and epoch.

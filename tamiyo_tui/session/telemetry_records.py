@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tamiyo_tui.domain.actions import TempoAction
-from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND, head_telemetry_name
+from tamiyo_tui.generations.esper_2016337e.telemetry_names import DECISION_EVENT, DECISION_KIND, head_telemetry_name
 from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER
 
 NOT_RECORDED = ("full masks", "logits", "the observation", "the hidden state")

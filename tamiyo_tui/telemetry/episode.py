@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.errors import InputError
-from tamiyo_tui.generations.esper_2016337e.telemetry import DECISION_EVENT, DECISION_KIND
+from tamiyo_tui.generations.esper_2016337e.telemetry_names import DECISION_EVENT, DECISION_KIND
 
 EMPTY = "EMPTY"
 STAGE_NAMES = frozenset(stage.name for stage in SeedStage) | {EMPTY}
