@@ -19,6 +19,7 @@ from tamiyo_tui.domain.constants import (
 )
 from tamiyo_tui.domain.stages import GATE_FOR_TARGET, GateLevel, SeedStage
 from tamiyo_tui.generations.esper_2016337e import lifecycle as lifecycle_2016337e
+from tamiyo_tui.generations.esper_2016337e.constants import GENERATION as NAME_2016337E
 from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE, ESPER_60205274_LIFECYCLE, GateMode
 
 if TYPE_CHECKING:
@@ -39,10 +40,12 @@ class GateResult:
     message: str
 
 
-def _result(gate: GateLevel, score: float, checks: list[tuple[bool, str]]) -> GateResult:
+def _result(gate: GateLevel, score: float, checks: list[tuple[bool, str]], whose: str = "") -> GateResult:
+    """``whose``: the generation whose rule this gate applies, named in the message when it is a later one's."""
     passed = tuple(name for ok, name in checks if ok)
     failed = tuple(name for ok, name in checks if not ok)
-    message = f"{gate.name} passed" if not failed else f"{gate.name} failed: {', '.join(failed)}"
+    rule = f" ({whose}'s rule)" if whose else ""
+    message = f"{gate.name} passed{rule}" if not failed else f"{gate.name} failed{rule}: {', '.join(failed)}"
     return GateResult(gate, not failed, score, passed, failed, message)
 
 
@@ -71,7 +74,7 @@ def _g2(seed: SeedState, mode: GateMode, lifecycle: str) -> GateResult:
             exploding=seed.telemetry.has_exploding,
             gradient_health=seed.telemetry.gradient_health,
         )
-        return _result(GateLevel.G2, score, checks)
+        return _result(GateLevel.G2, score, checks, whose=NAME_2016337E)
     if mode == "permissive":
         ready = epochs >= 1
         return _result(GateLevel.G2, score, [(ready, f"training_epochs_{epochs}" if ready else "no_training_epochs")])

@@ -24,7 +24,7 @@ from tamiyo_tui.domain.alpha import AlphaMode
 from tamiyo_tui.domain.constants import DEFAULT_EPISODE_LENGTH, MIN_PRUNE_AGE
 from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.domain.stages import SeedStage
-from tamiyo_tui.generations.esper_2016337e.masks import GENERATION as NAME_2016337E
+from tamiyo_tui.generations.esper_2016337e.constants import GENERATION as NAME_2016337E
 from tamiyo_tui.generations.esper_2016337e.masks import MIN_PRUNE_AGE as PRUNE_AGE_2016337E
 
 SCHEMA_VERSION = 1

@@ -51,7 +51,7 @@ def test_only_the_healthy_seed_blends_and_only_after_ten_epochs_of_training() ->
     trained_at = next(epoch for epoch, ok, reason in healthy if ok and "→ TRAINING" in reason)
     blended_at = next(epoch for epoch, ok, reason in healthy if ok and "TRAINING → BLENDING" in reason)
     assert blended_at - trained_at >= 10
-    assert any(reason.endswith("G2 failed: exploding_gradients") for _, _, reason in exploding)
+    assert any(reason.endswith("G2 failed (2016337e's rule): exploding_gradients") for _, _, reason in exploding)
     assert any("gradient_health_low_0.50_need_0.70" in reason for _, _, reason in weak)
     for entries in (exploding, weak):
         assert not any("→ BLENDING" in reason for _, _, reason in entries)

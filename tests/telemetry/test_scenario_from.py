@@ -118,8 +118,8 @@ def test_a_verdict_the_simulator_cannot_follow_is_named_in_the_header_and_left_o
     assert "actions accepted/rejected as recorded in 19 of 20" in text
     assert "# Where the replay parts from the recording (no `expect` there):" in text
     assert (
-        "#   epoch 5: the replay rejects ADVANCE r0c2 (r0c2: G2 failed: insufficient_training_1_of_10), "
-        "recorded accepted" in text
+        "#   epoch 5: the replay rejects ADVANCE r0c2 "
+        "(r0c2: G2 failed (2016337e's rule): insufficient_training_1_of_10), recorded accepted" in text
     )
     assert cli.main(["check", str(out)]) == 0
 

@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from tamiyo_tui.domain.actions import BlueprintAction
 
+GENERATION = "2016337e"  # how reasons name this generation's rules ("… (2016337e's rule)")
 FEATURE_DIM = 512  # the projection before the LSTM
 LSTM_HIDDEN_DIM = 512
 BLUEPRINT_EMBED_DIM = 4  # per slot, learned

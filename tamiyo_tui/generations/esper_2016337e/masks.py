@@ -14,9 +14,9 @@ import dataclasses
 from tamiyo_tui.domain.actions import LifecycleOp
 from tamiyo_tui.domain.observation import Observation
 from tamiyo_tui.domain.stages import SeedStage
+from tamiyo_tui.generations.esper_2016337e.constants import GENERATION
 from tamiyo_tui.rules.masks import MaskExplanation, MaskInputs
 
-GENERATION = "2016337e"
 MIN_PRUNE_AGE = 5
 GERMINATION_BLOCKED_BY = frozenset(
     int(stage)
