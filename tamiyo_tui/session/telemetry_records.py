@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tamiyo_tui.domain.actions import TempoAction
+from tamiyo_tui.errors import InputError
 from tamiyo_tui.generations.esper_2016337e.telemetry_names import DECISION_EVENT, DECISION_KIND, head_telemetry_name
 from tamiyo_tui.session.view import HEAD_DISPLAY_ORDER
 
@@ -153,3 +155,21 @@ def event_summary(event: Mapping[str, Any]) -> str:
 def _fmt(value: Any) -> str:
     number = _number(value)
     return "—" if number is None else f"{number:.3g}"
+
+
+def one_run_events(given: str | Path) -> Path:
+    """An events.jsonl, or a --telemetry-dir folder holding exactly one run's events.jsonl."""
+    path = Path(given)
+    if path.is_dir():
+        found = sorted(path.rglob("events.jsonl"))
+        if not found:
+            raise InputError(f"{given}: a folder with no events.jsonl under it (esper-lite's --telemetry-dir)")
+        if len(found) > 1:
+            runs = ", ".join(str(p.parent.relative_to(path)) for p in found)
+            raise InputError(f"{given}: {len(found)} runs under it ({runs}); name one run's events.jsonl")
+        return found[0]
+    if not path.exists():
+        raise InputError(f"{given}: file not found")
+    if not path.is_file():
+        raise InputError(f"{given}: not a file")
+    return path

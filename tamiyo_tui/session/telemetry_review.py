@@ -21,6 +21,7 @@ from tamiyo_tui.session.telemetry_records import (
     decision_from_event,
     event_summary,
     is_decision,
+    one_run_events,
 )
 from tamiyo_tui.session.view import Severity
 from tamiyo_tui.sim.scenario import ESPER_2016337E_LIFECYCLE
@@ -73,24 +74,13 @@ def is_telemetry(path: Path) -> bool:
         return False
 
 
-def telemetry_file(path: Path) -> Path:
-    """The events file ``path`` names: itself, or the one events.jsonl under a --telemetry-dir folder."""
-    if not path.is_dir():
-        return path
-    found = sorted(path.rglob("events.jsonl"))
-    if len(found) != 1:
-        names = ", ".join(str(f) for f in found) or "none"
-        raise InputError(f"{path}: review opens one run's events.jsonl, found {len(found)} ({names}); name one")
-    return found[0]
-
-
 class TelemetryReview:
     read_only = True
 
     def __init__(self, path: Path, *, episode: int | None = None, epoch: int | None = None) -> None:
         """``episode`` / ``epoch``: where to open once indexed (the first decision of that episode, from that
         epoch on); until then the first frame is the file's first decision."""
-        self.path = telemetry_file(path)
+        self.path = one_run_events(path)
         self._start = (episode, epoch)
         self.start_problem: str | None = None  # why the review could not open where it was asked to
         self.index = TelemetryIndex(self.path)
@@ -221,8 +211,9 @@ class TelemetryReview:
     def _timeline(self) -> tuple[TimelineEntry, ...]:
         here = self._shown
         events: dict[int | None, list[str]] = {}
-        for epoch, place in self.index.events_of(here.episode, here.env):
-            events.setdefault(epoch, []).append(event_summary(self._event_at(place)))
+        placed = self.index.events_of(here.episode, here.env)
+        for (epoch, _), event in zip(placed, self._events_at([place for _, place in placed]), strict=True):
+            events.setdefault(epoch, []).append(event_summary(event))
         rows: list[TimelineEntry] = []
         for idx, epoch, op, slot, rejected in self.index.epochs_of(here.episode, here.env):
             label = op if op == "WAIT" or not slot else f"{op} {slot}"
@@ -233,15 +224,19 @@ class TelemetryReview:
 
     def _read(self, idx: int) -> TelemetryDecision:
         place = self.index.located(idx)
-        event = self._event_at(place)
+        (event,) = self._events_at([place])
         if not is_decision(event):
             raise InputError(f"{self.path}:{place.line}: the file changed since it was indexed; open it again")
         return decision_from_event(event, place.line)
 
-    def _event_at(self, place: Located) -> dict:
+    def _events_at(self, places: list[Located]) -> list[dict]:
+        """The events at ``places``, read with one open of the file (a frame's timeline reads dozens)."""
+        events = []
         with self.path.open("rb") as raw:
-            raw.seek(place.offset)
-            return json.loads(raw.read(place.length))
+            for place in places:
+                raw.seek(place.offset)
+                events.append(json.loads(raw.read(place.length)))
+        return events
 
     def _first_decision(self) -> TelemetryDecision:
         """The first decision in the file, read line by line (the first frame, before any index)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from tamiyo_tui.domain.stages import SeedStage
 from tamiyo_tui.errors import InputError
 from tamiyo_tui.generations.esper_2016337e.telemetry_names import DECISION_EVENT, DECISION_KIND
+from tamiyo_tui.session.telemetry_records import one_run_events
 
 EMPTY = "EMPTY"
 STAGE_NAMES = frozenset(stage.name for stage in SeedStage) | {EMPTY}
@@ -69,24 +70,6 @@ class RecordedEpisode:
     @property
     def length(self) -> int:
         return len(self.decisions)
-
-
-def resolve_telemetry(given: str) -> Path:
-    """An events.jsonl, or a --telemetry-dir folder holding exactly one run's events.jsonl."""
-    path = Path(given)
-    if path.is_dir():
-        found = sorted(path.rglob("events.jsonl"))
-        if not found:
-            raise InputError(f"{given}: a folder with no events.jsonl under it (esper-lite's --telemetry-dir)")
-        if len(found) > 1:
-            runs = ", ".join(str(p.parent.relative_to(path)) for p in found)
-            raise InputError(f"{given}: {len(found)} runs under it ({runs}); name one run's events.jsonl")
-        return found[0]
-    if not path.exists():
-        raise InputError(f"{given}: file not found")
-    if not path.is_file():
-        raise InputError(f"{given}: not a file")
-    return path
 
 
 def _events(path: Path):
@@ -143,7 +126,7 @@ def _mine(data: dict, env: int, episode: int) -> bool:
 
 
 def read_episode(given: str, env: int, episode: int) -> RecordedEpisode:
-    path = resolve_telemetry(given)
+    path = one_run_events(given)
     started: dict | None = None
     topology = "cnn"
     decisions: list[Decision] = []

@@ -137,7 +137,7 @@ def test_a_folder_opens_its_one_run_and_refuses_two(tmp_path: Path) -> None:
     assert TelemetryReview(tmp_path).path.parent.name == "telemetry_a"
     (tmp_path / "telemetry_b").mkdir()
     shutil.copy(TELEMETRY, tmp_path / "telemetry_b" / "events.jsonl")
-    with pytest.raises(InputError, match="found 2"):
+    with pytest.raises(InputError, match="2 runs under it"):
         TelemetryReview(tmp_path)
 
 
