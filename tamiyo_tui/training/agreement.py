@@ -140,7 +140,9 @@ class AgreementReport:
                 continue
             same = a[head] == b[head]
             tallies[head].add(same)
-            if not same:
+            # A blueprint on anything but a germination is a filler (both sides write one), not a difference.
+            filler = head == "blueprint" and GERMINATE not in (a["op"], b["op"])
+            if not same and not filler:
                 self.differences.append(Difference(scenario, seed, epoch, head, a[head], b[head]))
         if a["op"] == GERMINATE:
             tallies.setdefault(BLUEPRINT_ON_GERMINATE, HeadTally()).add(a["blueprint"] == b["blueprint"])

@@ -59,6 +59,19 @@ def test_the_slot_head_counts_only_where_a_targets_a_slot() -> None:
     assert list(differing_states(report)) == [("lesson", None, 2), ("lesson", 7, 3)]
 
 
+def test_a_blueprint_is_a_difference_only_where_one_side_germinates() -> None:
+    """On a WAIT both sides write a filler blueprint; listing those buried the real differences (5,796 of
+    5,948 held-out decisions listed as differing, for 152 op disagreements)."""
+    report = AgreementReport("a", "b", (None,))
+    germinate = WAIT_A | {"op": "GERMINATE", "blueprint": "NORM"}
+
+    report.add_decision("lesson", None, 1, WAIT_A | {"blueprint": "NORM"}, WAIT_A | {"blueprint": "CONV_LIGHT"})
+    report.add_decision("lesson", None, 2, WAIT_A | {"blueprint": "NORM"}, germinate | {"blueprint": "CONV_LIGHT"})
+    report.add_decision("lesson", None, 3, germinate, germinate | {"blueprint": "CONV_LIGHT"})
+
+    assert {(d.epoch, d.head) for d in report.differences} == {(2, "op"), (2, "blueprint"), (3, "blueprint")}
+
+
 def test_the_markdown_report() -> None:
     report = AgreementReport("heuristic", "lstm-bc.yaml", (5, 6))
     report.add_decision("L", 5, 4, PRUNE_A, WAIT_A)
