@@ -32,7 +32,7 @@ commands:
   tamiyo-tui review FILE.jsonl            a recorded run read-only, a sweep's findings, or esper-lite telemetry
   tamiyo-tui lessons                      the shipped lessons: number, name, what each teaches
   tamiyo-tui policies                     the policies --policy takes by name
-  tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc-3x3.pt)
+  tamiyo-tui train-bc [options]           train the LSTM to imitate the heuristic (policies/lstm-bc.pt)
   tamiyo-tui agree POLICY_A POLICY_B [SCENARIO ...] [--generated 200000-200299]
                                           how often two policies choose the same option, head by head
   tamiyo-tui sweep SCENARIO [...] [--seeds 0-1023]
@@ -175,7 +175,7 @@ def build_command_parser(command: str) -> Parser:
             metavar="SCENARIO",
             help="scenario files to add to the training data, varied per seed (default: none)",
         )
-        parser.add_argument("--out", default="policies/lstm-bc-3x3.pt", metavar="FILE.pt", help="default: %(default)s")
+        parser.add_argument("--out", default="policies/lstm-bc.pt", metavar="FILE.pt", help="default: %(default)s")
         parser.add_argument(
             "--epochs", type=positive_int, metavar="N", help="training epochs (default: the trainer's, 16)"
         )

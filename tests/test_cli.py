@@ -284,11 +284,11 @@ def test_train_bc_refuses_an_out_folder_that_does_not_exist_before_training(
     monkeypatch.chdir(tmp_path)
     seen = capture_dispatch(monkeypatch)
 
-    assert cli.main(["train-bc", "--quick"]) == 2  # the default --out, policies/lstm-bc-3x3.pt: no policies/ here
+    assert cli.main(["train-bc", "--quick"]) == 2  # the default --out, policies/lstm-bc.pt: no policies/ here
 
     assert seen == []
     line = assert_one_error_line(capsys.readouterr().err)
-    assert line == f"{ERROR_PREFIX}--out policies/lstm-bc-3x3.pt: the folder policies does not exist"
+    assert line == f"{ERROR_PREFIX}--out policies/lstm-bc.pt: the folder policies does not exist"
 
 
 def test_a_file_that_exists_wins_over_a_lesson_name(

@@ -58,15 +58,16 @@ EXIT_OK = 0
 class BCConfig:
     """Everything that determines a behaviour-cloning run (stored in the checkpoint as JSON)."""
 
-    # Generated training seeds [start, stop): twice the 3000 of the first training, which agreed on 98 % of its own
-    # training decisions and 94 % of held-out ones (it learned the episodes more than the rules).
-    generated: tuple[int, int] = (TRAIN_SEEDS[0], TRAIN_SEEDS[0] + 6000)
+    # Generated training seeds [start, stop). The network fits its training episodes almost exactly (a final loss of
+    # about 0.004 summed over eight heads) whatever their number, so more episodes is what generalizes: 3000 agreed
+    # on 94 % of held-out ops, 6000 on 96 %, 12000 on 97 % (docs/policies.md, "How the config was chosen").
+    generated: tuple[int, int] = (TRAIN_SEEDS[0], TRAIN_SEEDS[0] + 12000)
     validation: tuple[int, int] = (VALIDATION_SEEDS[0], VALIDATION_SEEDS[0] + 300)  # temperature fit
     sampled_share: float = SAMPLED_RUN_SHARE  # of the generated training seeds: sampled teacher runs
     scenarios: tuple[str, ...] = ()  # scenario files added to the training data, varied per seed
     train_seeds: tuple[int, int] = (0, 40)  # variation seeds [start, stop) per scenario file
     include_as_written: bool = True  # each scenario file once more, unvaried
-    epochs: int = 16
+    epochs: int = 24
     batch_size: int = 32  # episodes per gradient step
     # Per heuristic op (LifecycleOp order: WAIT, GERMINATE, SET_ALPHA_TARGET, PRUNE, FOSSILIZE, ADVANCE), how much
     # a step counts: a germination is one step in thirty and rests on the stabilization latch (not a feature),
@@ -74,7 +75,10 @@ class BCConfig:
     # training waited on 39 % of its own training data's plateau germinations. Weight 3 made it germinate
     # early instead (on states the latch had not fired yet); 2 and 1.5 are the milder setting kept.
     op_weights: tuple[float, ...] = (1.0, 2.0, 1.0, 1.5, 1.5, 1.0)
-    learning_rate: float = 2e-3  # Adam, annealed to 0 along a cosine over the epochs
+    learning_rate: float = 2e-3  # AdamW, annealed to 0 along a cosine over the epochs
+    # Decoupled weight decay (AdamW): it kept the held-out HOLDING judgements (FOSSILIZE where the contribution
+    # is over 0.5) from following the training episodes, 82 % → 90 % of them agreed.
+    weight_decay: float = 0.1
     max_grad_norm: float = 1.0
     seed: int = 0  # initialization and shuffling
     threads: int = 2
@@ -265,7 +269,7 @@ def _fit(
     on_epoch: Callable[[float], None],
 ) -> list[float]:
     network = bundle.network
-    optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     shuffle = torch.Generator().manual_seed(config.seed)
     features = scaler(data.features)

@@ -64,6 +64,9 @@ DECLINE_PROBABILITY = 0.2  # the accuracy falls after an early rise (if any) ins
 DECLINE_GAIN = (-0.8, -0.1)  # points an epoch
 EARLY_DROP_PROBABILITY = 0.25  # a lasting 0.5–4 point drop in epochs 1–4, while the starting seeds blend and hold
 EARLY_DROP = (0.5, 4.0)
+# Where the host's validation loss starts, per topology: a language model's cross-entropy over a vocabulary
+# starts higher (lesson 06's transformer sits at 3.4, above every CNN draw).
+LOSS_START = {"cnn": (0.3, 2.5), "transformer": (0.5, 6.0)}
 
 _INITIAL_STAGES = ("GERMINATED", "TRAINING", "BLENDING", "BLENDING", "HOLDING", "HOLDING", "FOSSILIZED")
 _ALPHA_TARGETS = {"HALF": 0.5, "SEVENTY": 0.7, "FULL": 1.0}
@@ -111,7 +114,7 @@ def generated_mapping(seed: int) -> dict[str, Any]:
         scenario["enabled_slots"] = enabled
     if rng.random() < SEED_CAP_PROBABILITY:
         scenario["max_seeds"] = rng.randint(1, 3)
-    scenario["host"] = _host(rng, length)
+    scenario["host"] = _host(rng, length, topology)
     scenario["blueprints"] = _blueprints(rng, blueprints)
     initial = _initial(rng, enabled, blueprints)
     if initial:
@@ -122,7 +125,7 @@ def generated_mapping(seed: int) -> dict[str, Any]:
     return scenario
 
 
-def _host(rng: random.Random, length: int) -> dict[str, Any]:
+def _host(rng: random.Random, length: int, topology: str) -> dict[str, Any]:
     start = rng.uniform(30.0, 85.0)
     if rng.random() < GENERATOR_CURVE_PROBABILITY:
         accuracy: Any = {
@@ -135,7 +138,7 @@ def _host(rng: random.Random, length: int) -> dict[str, Any]:
         accuracy = _accuracy_curve(rng, start, length)
     host: dict[str, Any] = {"val_accuracy": accuracy}
     if rng.random() < 0.8:
-        host["val_loss"] = _loss_curve(rng, length)
+        host["val_loss"] = _loss_curve(rng, length, LOSS_START[topology])
     if rng.random() < 0.15:
         host["num_classes"] = rng.choice((10, 100, 1000))
     return host
@@ -168,14 +171,14 @@ def _accuracy_curve(rng: random.Random, start: float, length: int) -> list[float
     return values
 
 
-def _loss_curve(rng: random.Random, length: int) -> list[float]:
+def _loss_curve(rng: random.Random, length: int, start: tuple[float, float]) -> list[float]:
     """A falling phase, then a flat one, sometimes a divergence spike.
 
     The host counts as stabilized after three epochs in a row whose loss fell by less than 3 %: falling
     steps are 3.2–10.8 %, flat ones 0–3 %, so a phase mostly reads as what it is and the epochs near the
     threshold are the close calls.
     """
-    value = rng.uniform(0.3, 2.5)
+    value = rng.uniform(*start)
     fast_until = rng.randint(0, length)
     fast, slow = rng.uniform(0.04, 0.09), rng.uniform(0.0, 0.025)
     values = []

@@ -29,19 +29,24 @@ from tamiyo_tui.policy.lstm_bundle import LSTMPolicyBundle
 # A feature whose spread over the training data is below this is constant there: the network ignores it.
 CONSTANT_FEATURE_STD = 1e-6
 LOSS_STEP_FACTOR = 1.0 - DEFAULT_STABILIZATION_THRESHOLD  # stable step: 0 ≤ loss[t−1] − loss[t] < 3 % of loss[t−1]
-# Per history: its first column, the factor its previous value is taken with, and the largest ordinary step
-# (loss units: a divergence spike is larger; accuracy points: a host drop and the padding's jump are).
+# Per history: its first column, the factor its previous value is taken with, the largest ordinary step
+# (loss units: a divergence spike is larger; accuracy points: a host drop and the padding's jump are), and how
+# many spreads of the ordinary steps make one unit. Accuracy steps take four: in an episode's first epochs the
+# history's left padding jumps from 0 to the accuracy (30–85 points, about 100 spreads), and one input that
+# large dominates the LayerNorm after feature_net.0, so the judgements made then (a seed held from the start,
+# a host that dropped at epoch 1) came out nearly blind; at four spreads a half-point plateau step still reads.
 STEPS = (
-    (int(BaseFeature.LOSS_HISTORY), LOSS_STEP_FACTOR, 1.0),
-    (int(BaseFeature.ACCURACY_HISTORY), 1.0, 10.0),
+    (int(BaseFeature.LOSS_HISTORY), LOSS_STEP_FACTOR, 1.0, 1.0),
+    (int(BaseFeature.ACCURACY_HISTORY), 1.0, 10.0, 4.0),
 )
 
 
-def _step_columns() -> list[tuple[int, int, float, float]]:
-    """(previous column, column, factor, largest ordinary step) for every history column after the first."""
+def _step_columns() -> list[tuple[int, int, float, float, float]]:
+    """(previous column, column, factor, largest ordinary step, spreads per unit) for every history column after
+    the first."""
     return [
-        (previous, previous + 1, factor, ordinary)
-        for first, factor, ordinary in STEPS
+        (previous, previous + 1, factor, ordinary, spreads)
+        for first, factor, ordinary, spreads in STEPS
         for previous in range(first, first + HISTORY_LENGTH - 1)
     ]
 
@@ -49,7 +54,7 @@ def _step_columns() -> list[tuple[int, int, float, float]]:
 def step_map(size: int) -> torch.Tensor:
     """[D, D] P with ``x @ P`` = x, its history columns after the first replaced by their steps."""
     mapping = torch.eye(size, dtype=torch.float64)
-    for previous, column, factor, _ in _step_columns():
+    for previous, column, factor, _, _ in _step_columns():
         mapping[previous, column] = -factor
     return mapping
 
@@ -67,13 +72,15 @@ class FeatureScaler:
         mapping = step_map(features.shape[-1])
         rows = features[valid].double() @ mapping
         mean, std = rows.mean(dim=0), rows.std(dim=0)
-        for _, column, _, largest in _step_columns():
+        spreads = torch.ones_like(std)
+        for _, column, _, largest, per_unit in _step_columns():
             steps = rows[:, column]
             ordinary = steps[steps.abs() <= largest]
             if len(ordinary) > 1:
                 mean[column], std[column] = ordinary.mean(), ordinary.std()
+                spreads[column] = per_unit
         scale = torch.where(std > CONSTANT_FEATURE_STD, 1.0 / std.clamp(min=CONSTANT_FEATURE_STD), 0.0)
-        return cls(mapping, mean.float(), scale.float())
+        return cls(mapping, mean.float(), (scale.float() / spreads.float()))
 
     def __call__(self, features: torch.Tensor) -> torch.Tensor:
         return ((features.double() @ self.mapping).float() - self.mean) * self.scale

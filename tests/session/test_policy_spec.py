@@ -75,7 +75,7 @@ def test_an_unknown_policy_name(name: str) -> None:
         resolve_policy(name)
     hint = " (did you mean 'lstm'?)" if name == "LSTM" else ""
     assert str(error.value) == (
-        f"unknown policy {name!r}{hint}: use heuristic, lstm, heuristic.yaml, lstm-bc-3x3, lstm-bc, lstm-untrained "
+        f"unknown policy {name!r}{hint}: use heuristic, lstm, heuristic.yaml, lstm-bc, lstm-untrained "
         "(tamiyo-tui policies), a policy file (*.yaml) or a checkpoint (*.pt)"
     )
 

@@ -36,7 +36,7 @@ POLICIES = REPO / "policies"
 FIRST_SEED = str(LESSONS / "01-first-seed.yaml")  # one slot
 OPTIMISTIC = str(LESSONS / "13-optimistic-op-mask.yaml")  # two slots
 ENABLED_SLOTS = str(LESSONS / "05-enabled-slots.yaml")  # three slots, only r0c1 enabled
-SHIPPED = POLICIES / "lstm-bc-3x3.pt"  # the generated-scenario training; lstm-bc.pt is cloned from the lessons
+SHIPPED = POLICIES / "lstm-bc.pt"  # the generated-scenario training (docs/policies.md)
 METADATA_KEYS = {
     "trainer",
     "tool_version",

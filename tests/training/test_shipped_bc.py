@@ -1,7 +1,6 @@
-"""The shipped lstm-bc-3x3 checkpoint (issue #16's generated-scenario training): one 3 × 3 layout that
-opens every lesson and every grid up to 3 × 3,
-its lessons still pass their expect checks, and it agrees with the heuristic on held-out generated
-scenarios with probabilities that are not all 0 or 1."""
+"""The shipped lstm-bc checkpoint (issue #16's generated-scenario training): one 3 × 3 layout that opens
+every lesson and every grid up to 3 × 3, its lessons still pass their expect checks, and it agrees with the
+heuristic on held-out generated scenarios with probabilities that are not all 0 or 1."""
 
 from __future__ import annotations
 
@@ -21,26 +20,27 @@ from tamiyo_tui.training.generator import HELD_OUT_SEEDS, generated_scenario
 pytestmark = pytest.mark.timeout(240)
 
 REPO = Path(__file__).resolve().parents[2]
-# The lessons of the 60205274 generation, the one lstm-bc-3x3 was trained in; 16–19 teach 2016337e's rules,
+# The lessons of the 60205274 generation, the one lstm-bc was trained in; 16–19 teach 2016337e's rules,
 # which a policy of another generation is refused under (docs/generations.md).
 LESSONS = [
     path
     for path in sorted((REPO / "scenarios").glob("[0-9][0-9]-*.yaml"))
     if "lifecycle: esper-2016337e" not in path.read_text(encoding="utf-8")
 ]
-SHIPPED = REPO / "policies" / "lstm-bc-3x3.pt"
+SHIPPED = REPO / "policies" / "lstm-bc.pt"
 GRID = SlotConfig.for_grid(3, 3)
-# The lessons that passed their expect checks with lstm-bc sampling (scenario seed) before the checkpoint
-# was retrained on generated scenarios (01 and 11 did not: a sampled option took the run elsewhere).
+# The lessons that passed their expect checks sampling (scenario seed) with the lesson-trained checkpoint this
+# one replaced (01 and 11 did not: a sampled option took the run elsewhere).
 SAMPLED_PASSING = ("02", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "15")
 HELD_OUT = range(HELD_OUT_SEEDS[0], HELD_OUT_SEEDS[0] + 12)
-# Where the retrained checkpoint falls short of that (docs/policies.md, "The lessons"): strict, so a
-# checkpoint that passes them again turns these into failures to be removed from the lists.
-DETERMINISTIC_SHORT = {
-    "04": "PRUNEs nothing at epoch 1: FOSSILIZE for a HOLDING seed at +0.30 (threshold 0.5)",
-    "14": "FOSSILIZEs the ransomware seed: the total improvement is not a feature",
+# Where it falls short of that (docs/policies.md, "The lessons"): at the scenario's seed the draw lands on the
+# other option of a decision the network is unsure of. Strict, so a checkpoint that passes them again turns
+# these into failures to be removed from the list.
+SAMPLED_SHORT = {
+    "04": "draws FOSSILIZE (p 0.15) at epoch 1 for the HOLDING seed at +0.30",
+    "14": "draws FOSSILIZE at epoch 2 for the ransomware seed",
+    "15": "draws a PRUNE of the BLENDING seed (p about 0.2 an epoch over six epochs)",
 }
-SAMPLED_SHORT = DETERMINISTIC_SHORT | {"03": "WAITs at epoch 9 where the heuristic germinates after the embargo"}
 
 
 def with_known_shortfalls(paths: list[Path], short: dict[str, str]) -> list[object]:
@@ -51,7 +51,7 @@ def with_known_shortfalls(paths: list[Path], short: dict[str, str]) -> list[obje
 
 
 def failures(path: Path, deterministic: bool) -> list[str]:
-    opened = open_run(str(path), policy="lstm-bc-3x3", device="cpu", deterministic=deterministic, shadow=False)
+    opened = open_run(str(path), policy="lstm-bc", device="cpu", deterministic=deterministic, shadow=False)
     last = max(e.at for e in opened.scenario.expect)
     records = {}
     drive(opened.session, last, lambda record: records.__setitem__(record.epoch, record))
@@ -68,7 +68,7 @@ def test_the_checkpoint_is_for_the_3x3_grid_small_and_calibrated() -> None:
     assert json.loads(str(loaded.metadata["training_config"]))["scenarios"] == []  # no lesson trained on
 
 
-@pytest.mark.parametrize("path", with_known_shortfalls(LESSONS, DETERMINISTIC_SHORT), ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
 def test_every_lesson_passes_its_expect_checks_deterministically(path: Path) -> None:
     assert failures(path, deterministic=True) == []
 
@@ -92,7 +92,7 @@ def test_it_opens_a_grid_scenario_with_the_disabled_slots_masked(tmp_path: Path,
         "host: {val_accuracy: [50, 51, 52, 52.1, 52.2, 52.3, 52.3, 52.4]}\n",
         encoding="utf-8",
     )
-    opened = open_run(str(scenario), policy="lstm-bc-3x3", device="cpu", deterministic=True, shadow=False)
+    opened = open_run(str(scenario), policy="lstm-bc", device="cpu", deterministic=True, shadow=False)
     record = opened.session.step()
 
     slot = record.heads["slot"]
@@ -104,19 +104,21 @@ def test_it_opens_a_grid_scenario_with_the_disabled_slots_masked(tmp_path: Path,
 def test_it_agrees_with_the_heuristic_on_held_out_generated_scenarios() -> None:
     assert {generated_scenario(seed).slot_config.grid_shape() for seed in HELD_OUT} - {(1, 1)}  # grids beyond 1×1
 
-    report = compare_policies("heuristic", "lstm-bc-3x3", [], generated=HELD_OUT)
+    report = compare_policies("heuristic", "lstm-bc", [], generated=HELD_OUT)
 
-    assert report.head("op").percent >= 90.0
-    assert report.head("slot").percent >= 85.0
+    assert report.head("op").percent >= 95.0
+    assert report.head("slot").percent >= 90.0
     op = report.reliability("op")
-    assert op.ece <= 0.1
+    assert op.ece <= 0.05
     assert 0.0 < op.mean_confidence < 1.0  # not 1.00 everywhere: there is something to inspect
+    close, clear = (sum(report.entropies[flag]) / len(report.entropies[flag]) for flag in (True, False))
+    assert close > 2 * clear  # unsure where the heuristic's choice is a close call
 
 
 def test_the_agree_command_on_generated_scenarios(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     markdown = tmp_path / "report.md"
 
-    code = cli.main(["agree", "heuristic", "lstm-bc-3x3", "--generated", "200000-200002", "--markdown", str(markdown)])
+    code = cli.main(["agree", "heuristic", "lstm-bc", "--generated", "200000-200002", "--markdown", str(markdown)])
 
     out = " ".join(capsys.readouterr().out.split())
     assert code == 0
@@ -130,9 +132,9 @@ def test_the_agree_command_on_generated_scenarios(tmp_path: Path, capsys: pytest
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["agree", "heuristic", "lstm-bc-3x3"], "give at least one SCENARIO or --generated RANGE"),
-        (["agree", "heuristic", "lstm-bc-3x3", "--generated", "5-2"], "--generated: the range 5-2 runs backwards"),
-        (["agree", "heuristic", "lstm-bc-3x3", "--generated", "x"], "--generated: 'x' is not a seed"),
+        (["agree", "heuristic", "lstm-bc"], "give at least one SCENARIO or --generated RANGE"),
+        (["agree", "heuristic", "lstm-bc", "--generated", "5-2"], "--generated: the range 5-2 runs backwards"),
+        (["agree", "heuristic", "lstm-bc", "--generated", "x"], "--generated: 'x' is not a seed"),
     ],
     ids=["nothing", "backwards", "not-a-seed"],
 )
