@@ -14,7 +14,7 @@ from tamiyo_tui.domain.slots import SlotConfig
 from tamiyo_tui.policy.checkpoint import load_checkpoint
 from tamiyo_tui.session.expectations import evaluate
 from tamiyo_tui.session.headless import drive, open_run
-from tamiyo_tui.training.agreement import compare_policies
+from tamiyo_tui.training.agreement import BLUEPRINT_ON_GERMINATE, compare_policies
 from tamiyo_tui.training.generator import HELD_OUT_SEEDS, generated_scenario
 
 pytestmark = pytest.mark.timeout(240)
@@ -28,6 +28,7 @@ LESSONS = [
     if "lifecycle: esper-2016337e" not in path.read_text(encoding="utf-8")
 ]
 SHIPPED = REPO / "policies" / "lstm-bc.pt"
+BEYOND_THE_LESSONS = REPO / "tests" / "data" / "beyond-the-lessons"
 GRID = SlotConfig.for_grid(3, 3)
 # The lessons that passed their expect checks sampling (scenario seed) with the lesson-trained checkpoint this
 # one replaced (01 and 11 did not: a sampled option took the run elsewhere).
@@ -113,6 +114,20 @@ def test_it_agrees_with_the_heuristic_on_held_out_generated_scenarios() -> None:
     assert 0.0 < op.mean_confidence < 1.0  # not 1.00 everywhere: there is something to inspect
     close, clear = (sum(report.entropies[flag]) / len(report.entropies[flag]) for flag in (True, False))
     assert close > 2 * clear  # unsure where the heuristic's choice is a close call
+
+
+def test_it_agrees_with_the_heuristic_on_scenarios_written_apart_from_the_lessons() -> None:
+    """The four kinds of scenario issue #16 reports the lesson-cloned checkpoint failing on (tests/data/
+    beyond-the-lessons: a 2 × 2 transformer grid with a seed cap, a retarget down and a scheduled prune,
+    strict gates with a rollback, three free-running slots), as written."""
+    paths = sorted(str(path) for path in BEYOND_THE_LESSONS.glob("*.yaml"))
+
+    report = compare_policies("heuristic", "lstm-bc", paths)
+
+    assert report.episodes == 4
+    assert report.head("op").percent >= 95.0
+    assert report.head("slot").percent >= 90.0
+    assert report.head(BLUEPRINT_ON_GERMINATE).percent >= 90.0
 
 
 def test_the_agree_command_on_generated_scenarios(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
