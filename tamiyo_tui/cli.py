@@ -177,10 +177,10 @@ def build_command_parser(command: str) -> Parser:
         )
         parser.add_argument("--out", default="policies/lstm-bc.pt", metavar="FILE.pt", help="default: %(default)s")
         parser.add_argument(
-            "--epochs", type=positive_int, metavar="N", help="training epochs (default: the trainer's, 16)"
+            "--epochs", type=positive_int, metavar="N", help="training epochs (default: the trainer's, 24)"
         )
         parser.add_argument(
-            "--episodes", type=positive_int, metavar="N", help="generated training episodes (default: 3000)"
+            "--episodes", type=positive_int, metavar="N", help="generated training episodes (default: 12000)"
         )
         parser.add_argument("--seed", type=seed, default=0, metavar="N", help="initialization and shuffling seed")
         parser.add_argument(

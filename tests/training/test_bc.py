@@ -276,3 +276,12 @@ def test_the_cloned_policy_is_sure_where_the_untrained_one_is_not() -> None:
     assert decisions["lstm-bc"]["lstm"].chosen["op"] == "ADVANCE"
     assert decisions["lstm-bc"]["lstm"].heads["op"].entropy < 0.5
     assert decisions["lstm-untrained"]["lstm"].heads["op"].entropy > 0.99
+
+
+def test_the_train_bc_help_states_the_trainers_defaults() -> None:
+    # The parser does not import the trainer (torch) to print its help, so the numbers are written there.
+    help_text = " ".join(cli.build_command_parser("train-bc").format_help().split())
+    config = BCConfig()
+
+    assert f"training epochs (default: the trainer's, {config.epochs})" in help_text
+    assert f"generated training episodes (default: {config.generated[1] - config.generated[0]})" in help_text
