@@ -31,12 +31,14 @@ CONSTANT_FEATURE_STD = 1e-6
 LOSS_STEP_FACTOR = 1.0 - DEFAULT_STABILIZATION_THRESHOLD  # stable step: 0 ≤ loss[t−1] − loss[t] < 3 % of loss[t−1]
 # Per history: its first column, the factor its previous value is taken with, the largest ordinary step
 # (loss units: a divergence spike is larger; accuracy points: a host drop and the padding's jump are), and how
-# many spreads of the ordinary steps make one unit. Accuracy steps take four: in an episode's first epochs the
-# history's left padding jumps from 0 to the accuracy (30–85 points, about 100 spreads), and one input that
-# large dominates the LayerNorm after feature_net.0, so the judgements made then (a seed held from the start,
-# a host that dropped at epoch 1) came out nearly blind; at four spreads a half-point plateau step still reads.
+# many spreads of the ordinary steps make one unit. Both take four. One input of a hundred units dominates the
+# LayerNorm after feature_net.0, and the decisions made then come out nearly blind: in an episode's first epochs
+# the accuracy history's left padding jumps from 0 to the accuracy (30–85 points, about 100 spreads: a seed held
+# from the start, a host that dropped at epoch 1), and a divergence spike does the same to the loss steps
+# (lesson 15's seed, kept by the heuristic, drew PRUNE 0.08–0.24 an epoch while the loss diverged). At four
+# spreads a half-point plateau step and the 3 % stabilization step still read.
 STEPS = (
-    (int(BaseFeature.LOSS_HISTORY), LOSS_STEP_FACTOR, 1.0, 1.0),
+    (int(BaseFeature.LOSS_HISTORY), LOSS_STEP_FACTOR, 1.0, 4.0),
     (int(BaseFeature.ACCURACY_HISTORY), 1.0, 10.0, 4.0),
 )
 

@@ -38,9 +38,8 @@ HELD_OUT = range(HELD_OUT_SEEDS[0], HELD_OUT_SEEDS[0] + 12)
 # other option of a decision the network is unsure of. Strict, so a checkpoint that passes them again turns
 # these into failures to be removed from the list.
 SAMPLED_SHORT = {
-    "04": "draws FOSSILIZE (p 0.15) at epoch 1 for the HOLDING seed at +0.30",
-    "14": "draws FOSSILIZE at epoch 2 for the ransomware seed",
-    "15": "draws a PRUNE of the BLENDING seed (p about 0.2 an epoch over six epochs)",
+    "14": "draws FOSSILIZE (p 0.48) at epoch 2 for the ransomware seed",
+    "15": "draws a PRUNE of the BLENDING seed (p 0.00-0.07 an epoch over thirteen epochs)",
 }
 
 
