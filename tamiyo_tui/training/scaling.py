@@ -9,8 +9,8 @@ difference between two columns whose spread is large:
   half a point and a few points, between accuracy columns that spread over tens of points.
 
 Both are linear in the features, so an affine map may hand them to the network directly: each history
-column after the first is replaced by its step from the one before (``STEPS``), scaled by the spread of the
-ordinary steps (divergence spikes, host drops and the left padding's jump from 0 left out of the spread, or
+column after the first is replaced by its step from the one before (``STEPS``), scaled by a few spreads of
+the ordinary steps (divergence spikes, host drops and the left padding's jump from 0 left out of the spread, or
 they would shrink every other step to nothing). The map is invertible, so nothing is lost, and it folds into
 ``feature_net.0`` like the standardization: the saved network takes raw features like any other.
 """
@@ -74,15 +74,13 @@ class FeatureScaler:
         mapping = step_map(features.shape[-1])
         rows = features[valid].double() @ mapping
         mean, std = rows.mean(dim=0), rows.std(dim=0)
-        spreads = torch.ones_like(std)
-        for _, column, _, largest, per_unit in _step_columns():
+        for _, column, _, largest, spreads in _step_columns():
             steps = rows[:, column]
             ordinary = steps[steps.abs() <= largest]
             if len(ordinary) > 1:
-                mean[column], std[column] = ordinary.mean(), ordinary.std()
-                spreads[column] = per_unit
+                mean[column], std[column] = ordinary.mean(), ordinary.std() * spreads
         scale = torch.where(std > CONSTANT_FEATURE_STD, 1.0 / std.clamp(min=CONSTANT_FEATURE_STD), 0.0)
-        return cls(mapping, mean.float(), (scale.float() / spreads.float()))
+        return cls(mapping, mean.float(), scale.float())
 
     def __call__(self, features: torch.Tensor) -> torch.Tensor:
         return ((features.double() @ self.mapping).float() - self.mean) * self.scale
