@@ -13,7 +13,8 @@ What a seed draws (uniformly unless said otherwise; ``docs/policies.md`` has the
   sometimes dips, and a loss whose relative steps straddle the 3 % stabilization threshold, sometimes with
   a divergence spike the governor reacts to;
 - blueprint contributions on both sides of the fossilize threshold (and below zero);
-- starting seeds in enabled slots, in any live stage, fossils included;
+- starting seeds in enabled slots, in any live stage, fossils included, and sometimes one "judged" BLENDING
+  seed whose fate the accuracy curve decides (``_judged_seed``);
 - scripted interventions: ``action:`` events (germinations, prunes with and without a ramp, advances,
   fossilizations, retargets with SET_ALPHA_TARGET, some of them invalid on purpose), ``governor:`` events
   (rollback, override) and ``host:`` events (a sudden accuracy drop).
@@ -64,6 +65,14 @@ DECLINE_PROBABILITY = 0.2  # the accuracy falls after an early rise (if any) ins
 DECLINE_GAIN = (-0.8, -0.1)  # points an epoch
 EARLY_DROP_PROBABILITY = 0.25  # a lasting 0.5–4 point drop in epochs 1–4, while the starting seeds blend and hold
 EARLY_DROP = (0.5, 4.0)
+# Two rules read an accuracy the features do not carry (the seed's total improvement, its improvement since
+# its stage began) and decide about one held-out decision in 300 with the draws above: too few to learn where
+# they flip (lesson 14 was a coin toss). This share of scenarios, drawn from a stream of its own so that every
+# other scenario is the one the draws above make, starts one seed that the host's accuracy then judges
+# (``_judged_seed``): at full amplitude while the host drops (the ransomware rule), or parked at a partial
+# target while the host drifts, sometimes dropping (the failing-in-BLENDING rule and its WAIT).
+JUDGED_SEED_PROBABILITY = 0.2
+JUDGED_CONTRIBUTION = (0.2, 3.0)  # above the ransomware rule's 0.1
 # Where the host's validation loss starts, per topology: a language model's cross-entropy over a vocabulary
 # starts higher (lesson 06's transformer sits at 3.4, above every CNN draw).
 LOSS_START = {"cnn": (0.3, 2.5), "transformer": (0.5, 6.0)}
@@ -119,6 +128,7 @@ def generated_mapping(seed: int) -> dict[str, Any]:
     initial = _initial(rng, enabled, blueprints)
     if initial:
         scenario["initial"] = initial
+    _judged_seed(random.Random(f"tamiyo-generated-judged#{seed}"), scenario, enabled, blueprints)
     events = _events(rng, length, slots, enabled, blueprints)
     if events:
         scenario["events"] = events
@@ -242,6 +252,41 @@ def _initial(rng: random.Random, enabled: list[str], blueprints: list[str]) -> d
             slot["contribution"] = _contribution(rng, -1.0, 3.0)
         initial[slot_id] = slot
     return initial
+
+
+def _judged_seed(rng: random.Random, scenario: dict[str, Any], enabled: list[str], blueprints: list[str]) -> None:
+    """Sometimes (``JUDGED_SEED_PROBABILITY``): one BLENDING seed in an enabled slot and the accuracy that judges it.
+
+    Half of them are at full amplitude: the seed moves to HOLDING at epoch 1 and is first judged at epoch 2, so
+    a drop at epoch 1 comes before that judgement (total improvement below 0: the ransomware rule prunes) and
+    one at epoch 2 after it (it fossilizes). The others are parked at a partial target, where the heuristic
+    waits unless the accuracy has fallen more than 2 points since the stage began (once 5 epochs in it).
+    """
+    if rng.random() >= JUDGED_SEED_PROBABILITY:
+        return
+    length = scenario["episode_length"]
+    in_stage = rng.randint(1, 7)
+    seed = {
+        "stage": "BLENDING",
+        "blueprint": rng.choice(blueprints),
+        "alpha": 1.0,
+        "epochs_in_stage": in_stage,
+        "epochs_total": in_stage + rng.randint(2, 8),
+        "contribution": round(rng.uniform(*JUDGED_CONTRIBUTION), 2),
+    }
+    if rng.random() < 0.5:
+        drop_at: int | None = rng.choice((1, 1, 2))
+    else:
+        seed["alpha"] = seed["alpha_target"] = rng.choice((0.5, 0.7))
+        drop_at = rng.randint(1, min(8, length - 1)) if rng.random() < 0.5 else None
+    scenario.setdefault("initial", {})[rng.choice(enabled)] = seed
+    accuracy, value = [], rng.uniform(30.0, 85.0)
+    drop, gain, jitter = rng.uniform(*EARLY_DROP), rng.uniform(-0.3, 0.5), rng.uniform(0.0, 0.3)
+    for epoch in range(length):
+        if epoch:
+            value += gain + rng.uniform(-jitter, jitter) - (drop if epoch == drop_at else 0.0)
+        accuracy.append(round(min(99.5, max(1.0, value)), 3))
+    scenario["host"]["val_accuracy"] = accuracy
 
 
 def _events(
