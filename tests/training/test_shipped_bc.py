@@ -34,20 +34,6 @@ GRID = SlotConfig.for_grid(3, 3)
 # one replaced (01 and 11 did not: a sampled option took the run elsewhere).
 SAMPLED_PASSING = ("02", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "15")
 HELD_OUT = range(HELD_OUT_SEEDS[0], HELD_OUT_SEEDS[0] + 12)
-# Where it falls short of that (docs/policies.md, "The lessons"): at the scenario's seed the draw lands on the
-# other option of a decision the network is unsure of. Strict, so a checkpoint that passes them again turns
-# these into failures to be removed from the list.
-SAMPLED_SHORT = {
-    "14": "draws FOSSILIZE (p 0.48) at epoch 2 for the ransomware seed",
-    "15": "draws a PRUNE of the BLENDING seed (p 0.00-0.07 an epoch over thirteen epochs)",
-}
-
-
-def with_known_shortfalls(paths: list[Path], short: dict[str, str]) -> list[object]:
-    return [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=short[p.name[:2]])) if p.name[:2] in short else p
-        for p in paths
-    ]
 
 
 def failures(path: Path, deterministic: bool) -> list[str]:
@@ -73,11 +59,7 @@ def test_every_lesson_passes_its_expect_checks_deterministically(path: Path) -> 
     assert failures(path, deterministic=True) == []
 
 
-@pytest.mark.parametrize(
-    "path",
-    with_known_shortfalls([p for p in LESSONS if p.name[:2] in SAMPLED_PASSING], SAMPLED_SHORT),
-    ids=lambda p: p.name[:2],
-)
+@pytest.mark.parametrize("path", [p for p in LESSONS if p.name[:2] in SAMPLED_PASSING], ids=lambda p: p.name[:2])
 def test_the_lessons_that_passed_sampled_still_do(path: Path) -> None:
     assert failures(path, deterministic=False) == []
 
