@@ -177,8 +177,13 @@ def _accuracy_curve(rng: random.Random, start: float, length: int) -> list[float
             value += gain + rng.uniform(-jitter, jitter)
             if epoch == dip_at:
                 value -= dip
-        values.append(round(min(99.5, max(1.0, value)), 3))
+        values.append(_accuracy_point(value))
     return values
+
+
+def _accuracy_point(value: float) -> float:
+    """One epoch of a drawn accuracy curve: kept within 1–99.5 %, three decimals."""
+    return round(min(99.5, max(1.0, value)), 3)
 
 
 def _loss_curve(rng: random.Random, length: int, start: tuple[float, float]) -> list[float]:
@@ -285,7 +290,7 @@ def _judged_seed(rng: random.Random, scenario: dict[str, Any], enabled: list[str
     for epoch in range(length):
         if epoch:
             value += gain + rng.uniform(-jitter, jitter) - (drop if epoch == drop_at else 0.0)
-        accuracy.append(round(min(99.5, max(1.0, value)), 3))
+        accuracy.append(_accuracy_point(value))
     scenario["host"]["val_accuracy"] = accuracy
 
 
