@@ -325,7 +325,3 @@ def _scripted_action(rng: random.Random, slot_id: str, blueprints: list[str]) ->
         if op == "SET_ALPHA_TARGET":
             action["alpha_target"] = rng.choice(tuple(_ALPHA_TARGETS))
     return action
-
-
-def seed_range_label(first: int, count: int) -> str:
-    return f"generated seeds {first}–{first + count - 1}"
